@@ -1,0 +1,373 @@
+//! Domains, accounts and aliases.
+
+use crate::mailboxes::create_mailbox_tx;
+use crate::rows::{ACCOUNT_COLUMNS, account, load_account};
+use crate::schema::db;
+use crate::writer::WriteCtx;
+use crate::{SqliteStore, not_found};
+use async_trait::async_trait;
+use mailroom_store::account::{normalize_domain, split_address};
+use mailroom_store::{
+    Account, AccountId, AccountUpdate, Alias, DEFAULT_MAILBOXES, Directory, Domain, DomainId,
+    MailboxName, NewAccount, Result, StoreError,
+};
+use rusqlite::{OptionalExtension, params};
+
+#[async_trait]
+impl Directory for SqliteStore {
+    async fn add_domain(&self, name: &str) -> Result<Domain> {
+        let name = normalize_domain(name)?;
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let exists: bool = ctx
+                    .conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM domains WHERE name = ?1)",
+                        [&name],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                if exists {
+                    return Err(StoreError::AlreadyExists("domain"));
+                }
+                ctx.conn
+                    .execute(
+                        "INSERT INTO domains (name, created_at) VALUES (?1, ?2)",
+                        params![name, ctx.now],
+                    )
+                    .map_err(db)?;
+                Ok(Domain {
+                    id: DomainId(ctx.conn.last_insert_rowid()),
+                    name,
+                    created_at: ctx.now,
+                })
+            })
+            .await
+    }
+
+    async fn list_domains(&self) -> Result<Vec<Domain>> {
+        self.inner
+            .readers
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT id, name, created_at FROM domains ORDER BY name")
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok(Domain {
+                            id: DomainId(r.get(0)?),
+                            name: r.get(1)?,
+                            created_at: r.get(2)?,
+                        })
+                    })
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+            })
+            .await
+    }
+
+    async fn remove_domain(&self, name: &str) -> Result<()> {
+        let name = normalize_domain(name)?;
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let id: i64 = ctx
+                    .conn
+                    .query_row("SELECT id FROM domains WHERE name = ?1", [&name], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(db)?
+                    .ok_or(not_found("domain"))?;
+                let accounts: i64 = ctx
+                    .conn
+                    .query_row(
+                        "SELECT count(*) FROM accounts WHERE domain_id = ?1",
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                if accounts > 0 {
+                    return Err(StoreError::NotAllowed("the domain still has accounts"));
+                }
+                ctx.conn
+                    .execute("DELETE FROM domains WHERE id = ?1", [id])
+                    .map_err(db)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn create_account(&self, new: NewAccount) -> Result<Account> {
+        let (local, domain) = split_address(&new.address)?;
+        let address = format!("{local}@{domain}");
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let domain_id: i64 = ctx
+                    .conn
+                    .query_row("SELECT id FROM domains WHERE name = ?1", [&domain], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?
+                    .ok_or(not_found("domain"))?;
+                if address_taken(ctx, &address)? {
+                    return Err(StoreError::AlreadyExists("address"));
+                }
+                ctx.conn
+                    .execute(
+                        "INSERT INTO accounts (address, domain_id, password_hash, quota_bytes,
+                             quota_messages, protocols, pop3_policy, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            address,
+                            domain_id,
+                            new.password_hash,
+                            new.quota_bytes.map(|v| v as i64),
+                            new.quota_messages.map(|v| v as i64),
+                            new.protocols.0,
+                            new.pop3_policy.as_str(),
+                            ctx.now
+                        ],
+                    )
+                    .map_err(db)?;
+                let id = AccountId(ctx.conn.last_insert_rowid());
+                for (name, special_use) in DEFAULT_MAILBOXES {
+                    let name = MailboxName::new(name)?;
+                    create_mailbox_tx(ctx, id, &name, special_use)?;
+                    ctx.conn
+                        .execute(
+                            "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?1, ?2)",
+                            params![id.0, name.as_str()],
+                        )
+                        .map_err(db)?;
+                }
+                load_account(ctx.conn, id)
+            })
+            .await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Account> {
+        self.inner
+            .readers
+            .read(move |conn| load_account(conn, id))
+            .await
+    }
+
+    async fn account_by_address(&self, address: &str) -> Result<Option<Account>> {
+        let address = address.trim().to_string();
+        self.inner
+            .readers
+            .read(move |conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE address = ?1"
+                ))
+                .map_err(db)?
+                .query_row([address], account)
+                .optional()
+                .map_err(db)
+            })
+            .await
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<Account>> {
+        self.inner
+            .readers
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY address"
+                    ))
+                    .map_err(db)?;
+                let rows = stmt.query_map([], account).map_err(db)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+            })
+            .await
+    }
+
+    async fn update_account(&self, id: AccountId, update: AccountUpdate) -> Result<Account> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                load_account(ctx.conn, id)?;
+                let set = |column: &str, value: rusqlite::types::Value| {
+                    ctx.conn
+                        .execute(
+                            &format!("UPDATE accounts SET {column} = ?1 WHERE id = ?2"),
+                            params![value, id.0],
+                        )
+                        .map_err(db)
+                };
+                use rusqlite::types::Value;
+                let opt = |v: Option<u64>| v.map_or(Value::Null, |v| Value::Integer(v as i64));
+                if let Some(hash) = update.password_hash {
+                    set("password_hash", Value::Text(hash))?;
+                }
+                if let Some(q) = update.quota_bytes {
+                    set("quota_bytes", opt(q))?;
+                }
+                if let Some(q) = update.quota_messages {
+                    set("quota_messages", opt(q))?;
+                }
+                if let Some(p) = update.protocols {
+                    set("protocols", Value::Integer(i64::from(p.0)))?;
+                }
+                if let Some(p) = update.pop3_policy {
+                    set("pop3_policy", Value::Text(p.as_str().to_string()))?;
+                }
+                if let Some(enabled) = update.enabled {
+                    set("enabled", Value::Integer(i64::from(enabled)))?;
+                }
+                load_account(ctx.conn, id)
+            })
+            .await
+    }
+
+    async fn remove_account(&self, id: AccountId) -> Result<()> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                load_account(ctx.conn, id)?;
+                let c = ctx.conn;
+                // Every blob reference this account holds is released; the purge job removes
+                // blobs nothing else references.
+                c.execute(
+                    "UPDATE blobs SET refs = refs - (
+                        SELECT count(*) FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id
+                        WHERE m.blob_id = blobs.id AND mb.account_id = ?1)
+                     WHERE id IN (SELECT m.blob_id FROM messages m JOIN mailboxes mb
+                        ON mb.id = m.mailbox_id WHERE mb.account_id = ?1)",
+                    [id.0],
+                )
+                .map_err(db)?;
+                c.execute(
+                    "UPDATE blobs SET refs = refs - (
+                        SELECT count(*) FROM recovery r WHERE r.blob_id = blobs.id AND r.account_id = ?1)
+                     WHERE id IN (SELECT blob_id FROM recovery WHERE account_id = ?1)",
+                    [id.0],
+                )
+                .map_err(db)?;
+                c.execute(
+                    "UPDATE blobs SET unreferenced_since = ?1 WHERE refs = 0 AND unreferenced_since IS NULL",
+                    [ctx.now],
+                )
+                .map_err(db)?;
+                for sql in [
+                    "DELETE FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?1)",
+                    "DELETE FROM expunged WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?1)",
+                    "DELETE FROM recovery WHERE account_id = ?1",
+                    "DELETE FROM mailboxes WHERE account_id = ?1",
+                    "DELETE FROM subscriptions WHERE account_id = ?1",
+                    "DELETE FROM aliases WHERE account_id = ?1",
+                    "DELETE FROM accounts WHERE id = ?1",
+                ] {
+                    c.execute(sql, [id.0]).map_err(db)?;
+                }
+                ctx.events.push(mailroom_store::MailboxEvent::ListChanged { account: id });
+                Ok(())
+            })
+            .await
+    }
+
+    async fn add_alias(&self, alias: &str, target: AccountId) -> Result<()> {
+        let (local, domain) = split_address(alias)?;
+        let alias = format!("{local}@{domain}");
+        self.inner
+            .writer
+            .write(move |ctx| {
+                load_account(ctx.conn, target)?;
+                let domain_known: bool = ctx
+                    .conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM domains WHERE name = ?1)",
+                        [&domain],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                if !domain_known {
+                    return Err(not_found("domain"));
+                }
+                if address_taken(ctx, &alias)? {
+                    return Err(StoreError::AlreadyExists("address"));
+                }
+                ctx.conn
+                    .execute(
+                        "INSERT INTO aliases (address, account_id) VALUES (?1, ?2)",
+                        params![alias, target.0],
+                    )
+                    .map_err(db)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn remove_alias(&self, alias: &str) -> Result<()> {
+        let alias = alias.trim().to_string();
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let n = ctx
+                    .conn
+                    .execute("DELETE FROM aliases WHERE address = ?1", [&alias])
+                    .map_err(db)?;
+                if n == 0 {
+                    return Err(not_found("alias"));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn list_aliases(&self) -> Result<Vec<Alias>> {
+        self.inner
+            .readers
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT a.address, a.account_id, c.address FROM aliases a
+                         JOIN accounts c ON c.id = a.account_id ORDER BY a.address",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok(Alias {
+                            address: r.get(0)?,
+                            account: AccountId(r.get(1)?),
+                            target: r.get(2)?,
+                        })
+                    })
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+            })
+            .await
+    }
+
+    async fn resolve_recipient(&self, address: &str) -> Result<Option<AccountId>> {
+        let address = address.trim().to_string();
+        self.inner
+            .readers
+            .read(move |conn| {
+                conn.prepare_cached(
+                    "SELECT id FROM accounts WHERE address = ?1
+                     UNION ALL SELECT account_id FROM aliases WHERE address = ?1 LIMIT 1",
+                )
+                .map_err(db)?
+                .query_row([address], |r| r.get(0))
+                .optional()
+                .map(|id| id.map(AccountId))
+                .map_err(db)
+            })
+            .await
+    }
+}
+
+fn address_taken(ctx: &WriteCtx<'_>, address: &str) -> Result<bool> {
+    ctx.conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM accounts WHERE address = ?1)
+                 OR EXISTS (SELECT 1 FROM aliases WHERE address = ?1)",
+            [address],
+            |r| r.get(0),
+        )
+        .map_err(db)
+}

@@ -1,0 +1,112 @@
+//! Integrity checks and blob garbage collection.
+
+use crate::SqliteStore;
+use crate::blobs::BlobDir;
+use crate::rows::blob_hash;
+use crate::schema::db;
+use crate::writer::WriteCtx;
+use async_trait::async_trait;
+use mailroom_store::{Maintenance, Result};
+
+/// A blob nothing references is kept this long before its file is removed, so a delivery of
+/// the same content that wrote (or found) the file just before can still reference it.
+pub const GC_GRACE_SECONDS: i64 = 3600;
+
+/// Removes blobs that have been unreferenced for longer than the grace period: the row, its
+/// full-text entry, and the file. Runs in the writer, so no delivery interleaves; a delivery
+/// that found the file earlier notices it is gone and writes it again.
+pub(crate) fn collect_blobs(ctx: &WriteCtx<'_>, blobs: &BlobDir) -> Result<(u64, u64)> {
+    let doomed = {
+        let mut stmt = ctx
+            .conn
+            .prepare_cached(
+                "SELECT id, hash, size FROM blobs WHERE refs <= 0 AND unreferenced_since <= ?1",
+            )
+            .map_err(db)?;
+        stmt.query_map([ctx.now - GC_GRACE_SECONDS], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .map_err(db)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db)?
+    };
+    let (mut count, mut bytes) = (0, 0);
+    for (id, hash, size) in doomed {
+        ctx.conn
+            .execute("DELETE FROM blob_text WHERE rowid = ?1", [id])
+            .map_err(db)?;
+        ctx.conn
+            .execute("DELETE FROM blobs WHERE id = ?1", [id])
+            .map_err(db)?;
+        blobs.remove(&blob_hash(&hash))?;
+        count += 1;
+        bytes += size as u64;
+    }
+    Ok((count, bytes))
+}
+
+#[async_trait]
+impl Maintenance for SqliteStore {
+    async fn check_integrity(&self) -> Result<Vec<String>> {
+        let blobs = self.inner.blobs.clone();
+        self.inner
+            .readers
+            .read(move |conn| {
+                let mut problems = Vec::new();
+                let verdict: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(db)?;
+                if verdict != "ok" {
+                    problems.push(format!("database: {verdict}"));
+                }
+                let mut query = |sql: &str, what: &str| -> Result<()> {
+                    let mut stmt = conn.prepare(sql).map_err(db)?;
+                    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+                    for row in rows {
+                        problems.push(format!("{what}: {}", row.map_err(db)?));
+                    }
+                    Ok(())
+                };
+                query(
+                    "SELECT a.address || ' records ' || a.used_bytes || ' bytes/' || a.used_messages
+                        || ' messages, has ' || coalesce(s.b, 0) || '/' || coalesce(s.n, 0)
+                     FROM accounts a LEFT JOIN (
+                        SELECT mb.account_id AS id, sum(m.size) AS b, count(*) AS n
+                        FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id GROUP BY mb.account_id
+                     ) s ON s.id = a.id
+                     WHERE a.used_bytes != coalesce(s.b, 0) OR a.used_messages != coalesce(s.n, 0)",
+                    "usage mismatch",
+                )?;
+                query(
+                    "SELECT hex(b.hash) || ' refs ' || b.refs || ' but referenced ' || (
+                        (SELECT count(*) FROM messages m WHERE m.blob_id = b.id) +
+                        (SELECT count(*) FROM recovery r WHERE r.blob_id = b.id))
+                     FROM blobs b WHERE b.refs != (SELECT count(*) FROM messages m WHERE m.blob_id = b.id)
+                        + (SELECT count(*) FROM recovery r WHERE r.blob_id = b.id)",
+                    "reference count",
+                )?;
+                query(
+                    "SELECT mailbox_id || '/' || uid || ' is at or above uid_next' FROM messages m
+                     WHERE uid >= (SELECT uid_next FROM mailboxes WHERE id = m.mailbox_id)",
+                    "uid",
+                )?;
+                let mut stmt = conn.prepare("SELECT hash, size FROM blobs WHERE refs > 0").map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))
+                    .map_err(db)?;
+                for row in rows {
+                    let (hash, size) = row.map_err(db)?;
+                    let hash = blob_hash(&hash);
+                    match std::fs::metadata(blobs.path(&hash)) {
+                        Ok(m) if m.len() == size as u64 => {}
+                        Ok(m) => problems.push(format!("blob {hash}: {} bytes, expected {size}", m.len())),
+                        Err(e) => problems.push(format!("blob {hash}: {e}")),
+                    }
+                }
+                Ok(problems)
+            })
+            .await
+    }
+}

@@ -1,0 +1,142 @@
+//! Row ↔ domain type mapping, shared by the reader and writer sides.
+
+use crate::schema::db;
+use mailroom_store::facts::MessageFacts;
+use mailroom_store::{
+    Account, AccountId, BlobHash, DomainId, Flags, MailDate, Mailbox, MailboxId, MailboxName,
+    MessageMeta, MessageSummary, Pop3Policy, Protocols, Result, SpecialUse, StoreError,
+};
+use rusqlite::{Connection, OptionalExtension, Row};
+use std::sync::Arc;
+
+pub const ACCOUNT_COLUMNS: &str = "id, address, domain_id, password_hash, quota_bytes, \
+    quota_messages, protocols, pop3_policy, enabled, used_bytes, used_messages, created_at";
+
+pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
+    let policy: String = row.get(7)?;
+    Ok(Account {
+        id: AccountId(row.get(0)?),
+        address: row.get(1)?,
+        domain: DomainId(row.get(2)?),
+        password_hash: row.get(3)?,
+        quota_bytes: row.get::<_, Option<i64>>(4)?.map(|v| v as u64),
+        quota_messages: row.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+        protocols: Protocols(row.get(6)?),
+        pop3_policy: policy.parse().unwrap_or(Pop3Policy::LeaveOnServer),
+        enabled: row.get(8)?,
+        used_bytes: row.get::<_, i64>(9)? as u64,
+        used_messages: row.get::<_, i64>(10)? as u64,
+        created_at: row.get(11)?,
+    })
+}
+
+pub fn load_account(conn: &Connection, id: AccountId) -> Result<Account> {
+    conn.prepare_cached(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
+    ))
+    .map_err(db)?
+    .query_row([id.0], account)
+    .optional()
+    .map_err(db)?
+    .ok_or(StoreError::NotFound("account"))
+}
+
+pub const MAILBOX_COLUMNS: &str = "m.id, m.account_id, m.name, m.special_use, m.uid_validity, \
+    m.uid_next, m.highest_modseq, \
+    EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name)";
+
+pub fn mailbox(row: &Row<'_>) -> rusqlite::Result<Mailbox> {
+    let name: String = row.get(2)?;
+    let special: Option<String> = row.get(3)?;
+    Ok(Mailbox {
+        id: MailboxId(row.get(0)?),
+        account: AccountId(row.get(1)?),
+        // Names were validated on the way in; a row that fails now is reported as corrupt
+        // by the caller through the integrity check, not by a panic here.
+        name: MailboxName::new(&name).unwrap_or_else(|_| fallback_name(&name)),
+        special_use: special.and_then(|s| s.parse::<SpecialUse>().ok()),
+        uid_validity: row.get(4)?,
+        uid_next: row.get(5)?,
+        highest_modseq: row.get::<_, i64>(6)? as u64,
+        subscribed: row.get(7)?,
+    })
+}
+
+fn fallback_name(raw: &str) -> MailboxName {
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '*' || c == '%' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    MailboxName::new(&cleaned).unwrap_or_else(|_| MailboxName::inbox())
+}
+
+pub fn load_mailbox(conn: &Connection, id: MailboxId) -> Result<Mailbox> {
+    conn.prepare_cached(&format!(
+        "SELECT {MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = ?1"
+    ))
+    .map_err(db)?
+    .query_row([id.0], mailbox)
+    .optional()
+    .map_err(db)?
+    .ok_or(StoreError::NotFound("mailbox"))
+}
+
+pub fn find_mailbox(conn: &Connection, account: AccountId, name: &str) -> Result<Option<Mailbox>> {
+    conn.prepare_cached(&format!(
+        "SELECT {MAILBOX_COLUMNS} FROM mailboxes m WHERE m.account_id = ?1 AND m.name = ?2"
+    ))
+    .map_err(db)?
+    .query_row(rusqlite::params![account.0, name], mailbox)
+    .optional()
+    .map_err(db)
+}
+
+pub fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
+    let keywords: Option<String> = row.get(3)?;
+    Ok(MessageSummary {
+        uid: row.get(0)?,
+        modseq: row.get::<_, i64>(1)? as u64,
+        flags: Flags::from_stored(row.get(2)?, keywords.as_deref()),
+    })
+}
+
+pub const META_COLUMNS: &str = "m.uid, m.modseq, m.flags, m.keywords, m.internal_date, \
+    m.internal_tz, m.size, b.hash, m.saved_at, b.facts";
+
+pub fn meta(row: &Row<'_>) -> rusqlite::Result<(MessageMeta, String)> {
+    let keywords: Option<String> = row.get(3)?;
+    let hash: Vec<u8> = row.get(7)?;
+    Ok((
+        MessageMeta {
+            uid: row.get(0)?,
+            modseq: row.get::<_, i64>(1)? as u64,
+            flags: Flags::from_stored(row.get(2)?, keywords.as_deref()),
+            internal_date: MailDate {
+                seconds: row.get(4)?,
+                offset_minutes: row.get(5)?,
+            },
+            size: row.get::<_, i64>(6)? as u64,
+            blob: blob_hash(&hash),
+            saved_at: row.get(8)?,
+            facts: Arc::new(MessageFacts::default()),
+        },
+        row.get(9)?,
+    ))
+}
+
+pub fn blob_hash(bytes: &[u8]) -> BlobHash {
+    let mut out = [0u8; 32];
+    let n = bytes.len().min(32);
+    out[..n].copy_from_slice(&bytes[..n]);
+    BlobHash(out)
+}
+
+pub fn facts_from_json(json: &str) -> Result<MessageFacts> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("message facts: {e}")))
+}

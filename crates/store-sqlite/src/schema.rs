@@ -1,0 +1,144 @@
+//! The SQLite schema and its migrations, keyed by `PRAGMA user_version`.
+
+use mailroom_store::{Result, StoreError};
+use rusqlite::Connection;
+
+/// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE domains (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE accounts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    address         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    domain_id       INTEGER NOT NULL REFERENCES domains(id),
+    password_hash   TEXT NOT NULL,
+    quota_bytes     INTEGER,
+    quota_messages  INTEGER,
+    protocols       INTEGER NOT NULL,
+    pop3_policy     TEXT NOT NULL,
+    enabled         INTEGER NOT NULL DEFAULT 1,
+    used_bytes      INTEGER NOT NULL DEFAULT 0,
+    used_messages   INTEGER NOT NULL DEFAULT 0,
+    -- The last UIDVALIDITY handed out in this account, so a re-created mailbox never repeats one.
+    last_uid_validity INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL
+);
+CREATE TABLE aliases (
+    address     TEXT PRIMARY KEY COLLATE NOCASE,
+    account_id  INTEGER NOT NULL REFERENCES accounts(id)
+);
+CREATE TABLE mailboxes (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id      INTEGER NOT NULL REFERENCES accounts(id),
+    name            TEXT NOT NULL,
+    special_use     TEXT,
+    uid_validity    INTEGER NOT NULL,
+    uid_next        INTEGER NOT NULL DEFAULT 1,
+    highest_modseq  INTEGER NOT NULL DEFAULT 1,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+);
+CREATE TABLE subscriptions (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    name        TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+-- One row per distinct message content; `refs` counts the messages and recovery entries
+-- that point at it. The bytes live in a blob file named by `hash`.
+CREATE TABLE blobs (
+    id                  INTEGER PRIMARY KEY,
+    hash                BLOB NOT NULL UNIQUE,
+    size                INTEGER NOT NULL,
+    refs                INTEGER NOT NULL,
+    unreferenced_since  INTEGER,
+    facts               TEXT NOT NULL
+);
+CREATE INDEX blobs_unreferenced ON blobs(unreferenced_since) WHERE refs = 0;
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    mailbox_id      INTEGER NOT NULL REFERENCES mailboxes(id),
+    uid             INTEGER NOT NULL,
+    modseq          INTEGER NOT NULL,
+    added_modseq    INTEGER NOT NULL,
+    flags           INTEGER NOT NULL,
+    keywords        TEXT,
+    internal_date   INTEGER NOT NULL,
+    internal_tz     INTEGER NOT NULL,
+    saved_at        INTEGER NOT NULL,
+    size            INTEGER NOT NULL,
+    blob_id         INTEGER NOT NULL REFERENCES blobs(id),
+    pop3_uidl       TEXT,
+    UNIQUE (mailbox_id, uid)
+);
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+CREATE INDEX messages_blob ON messages(blob_id);
+-- Expunged UIDs with the MODSEQ of their expunge: the other half of the change log
+-- (the first half is messages.modseq), for QRESYNC VANISHED and catching-up sessions.
+CREATE TABLE expunged (
+    mailbox_id  INTEGER NOT NULL,
+    uid         INTEGER NOT NULL,
+    modseq      INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+CREATE TABLE recovery (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id      INTEGER NOT NULL REFERENCES accounts(id),
+    mailbox_id      INTEGER NOT NULL,
+    mailbox_name    TEXT NOT NULL,
+    uid             INTEGER NOT NULL,
+    flags           INTEGER NOT NULL,
+    keywords        TEXT,
+    internal_date   INTEGER NOT NULL,
+    internal_tz     INTEGER NOT NULL,
+    size            INTEGER NOT NULL,
+    blob_id         INTEGER NOT NULL REFERENCES blobs(id),
+    pop3_uidl       TEXT,
+    deleted_at      INTEGER NOT NULL
+);
+CREATE INDEX recovery_account ON recovery(account_id, deleted_at);
+CREATE INDEX recovery_deleted ON recovery(deleted_at);
+-- Full-text index per blob (rowid = blobs.id). Trigrams give IMAP's substring semantics.
+CREATE VIRTUAL TABLE blob_text USING fts5(
+    headers, body, tokenize = 'trigram', content = '', contentless_delete = 1
+);
+-- Change events for sessions in other processes or nodes (the CLI delivering while the
+-- server runs); pruned after a short while.
+CREATE TABLE events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin      INTEGER NOT NULL,
+    account_id  INTEGER NOT NULL,
+    mailbox_id  INTEGER,
+    modseq      INTEGER,
+    kind        INTEGER NOT NULL,
+    at          INTEGER NOT NULL
+);
+"#];
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db)?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the store has schema version {version}, newer than this program knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction().map_err(db)?;
+        tx.execute_batch(sql).map_err(db)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+    }
+    Ok(())
+}
+
+pub fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}

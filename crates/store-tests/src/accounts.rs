@@ -1,0 +1,121 @@
+use crate::fixtures::Fixture;
+use mailroom_store::{DEFAULT_MAILBOXES, NewAccount, StoreError};
+
+pub async fn domains_and_accounts(f: &Fixture) {
+    let s = &f.store;
+    assert!(matches!(
+        s.add_domain("EXAMPLE.test").await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let domains = s.list_domains().await.unwrap();
+    assert_eq!(
+        domains.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        ["example.test"]
+    );
+    assert!(matches!(
+        s.create_account(NewAccount::new("x@unknown.test", "h"))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.create_account(NewAccount::new("ALICE@example.test", "h"))
+            .await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let found = s
+        .account_by_address("Alice@Example.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, f.alice);
+    assert_eq!(s.list_accounts().await.unwrap().len(), 2);
+    assert!(matches!(
+        s.remove_domain("example.test").await,
+        Err(StoreError::NotAllowed(_))
+    ));
+    s.add_domain("other.test").await.unwrap();
+    s.remove_domain("other.test").await.unwrap();
+    assert!(matches!(
+        s.remove_domain("other.test").await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn new_accounts_get_special_use_folders(f: &Fixture) {
+    let boxes = f.store.list_mailboxes(f.alice).await.unwrap();
+    for (name, special) in DEFAULT_MAILBOXES {
+        let mb = boxes
+            .iter()
+            .find(|m| m.name.as_str() == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(mb.special_use, special, "{name}");
+        assert!(mb.subscribed, "{name} subscribed");
+        assert_eq!(mb.uid_next, 1);
+    }
+    assert_eq!(boxes.len(), DEFAULT_MAILBOXES.len());
+}
+
+pub async fn aliases_resolve_to_their_account(f: &Fixture) {
+    let s = &f.store;
+    s.add_alias("info@example.test", f.alice).await.unwrap();
+    assert_eq!(
+        s.resolve_recipient("INFO@example.test").await.unwrap(),
+        Some(f.alice)
+    );
+    assert_eq!(
+        s.resolve_recipient("bob@example.test").await.unwrap(),
+        Some(f.bob)
+    );
+    assert_eq!(
+        s.resolve_recipient("nobody@example.test").await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        s.add_alias("bob@example.test", f.alice).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        s.add_alias("x@elsewhere.test", f.alice).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(s.list_aliases().await.unwrap().len(), 1);
+    s.remove_alias("info@example.test").await.unwrap();
+    assert_eq!(
+        s.resolve_recipient("info@example.test").await.unwrap(),
+        None
+    );
+}
+
+pub async fn removing_an_account_releases_its_blobs(f: &Fixture) {
+    let inbox = f.mailbox(f.bob, "INBOX").await;
+    let uids = f.append(&inbox, 3).await;
+    f.store.expunge(inbox.id, &uids[..1]).await.unwrap();
+    f.store.remove_account(f.bob).await.unwrap();
+    assert!(
+        f.store
+            .account_by_address("bob@example.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(f.store.list_mailboxes(f.bob).await.unwrap().is_empty());
+    assert_eq!(
+        f.store.check_integrity().await.unwrap(),
+        Vec::<String>::new()
+    );
+    // Nothing references the blobs now: after the grace period they are collected.
+    f.clock.advance(7200);
+    let report = f.store.purge_recovery(f.clock_now()).await.unwrap();
+    assert_eq!(report.blobs, 3);
+    assert_eq!(
+        f.store.check_integrity().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+impl Fixture {
+    pub fn clock_now(&self) -> i64 {
+        use mailroom_store::Clock;
+        self.clock.now()
+    }
+}

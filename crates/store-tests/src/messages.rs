@@ -1,0 +1,357 @@
+use crate::fixtures::{Fixture, name_of, sample_message};
+use mailroom_store::{
+    ChangeKind, Delivery, DeliveryOutcome, FlagOp, Flags, MailDate, MailboxEvent, NewMessage,
+    StoreError, SystemFlags,
+};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+pub async fn concurrent_appends_get_distinct_ascending_uids(f: &Fixture) {
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = f.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .append(
+                    inbox.id,
+                    NewMessage::new(sample_message(&format!("concurrent {i}"))),
+                )
+                .await
+                .expect("append")
+        }));
+    }
+    let mut uids = Vec::new();
+    for t in tasks {
+        uids.push(t.await.expect("task").uid);
+    }
+    let distinct: HashSet<u32> = uids.iter().copied().collect();
+    assert_eq!(distinct.len(), 40);
+    let listed: Vec<u32> = f
+        .store
+        .message_list(inbox.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(listed, (1..=40).collect::<Vec<_>>());
+    assert_eq!(f.mailbox(f.alice, "INBOX").await.uid_next, 41);
+    // UIDs are never reused, not even after the newest message is expunged.
+    f.store.expunge(inbox.id, &[40]).await.unwrap();
+    let next = f.append(&inbox, 1).await;
+    assert_eq!(next, [41]);
+}
+
+pub async fn modseq_only_grows_and_changes_are_logged(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let mut last = inbox.highest_modseq;
+    let grew = |last: &mut u64, now: u64| {
+        assert!(now > *last, "modseq {now} after {last}");
+        *last = now;
+    };
+    let uids = f.append(&inbox, 3).await;
+    grew(&mut last, f.mailbox(f.alice, "INBOX").await.highest_modseq);
+    let before_flags = last;
+    let update = s
+        .store_flags(
+            inbox.id,
+            &uids[..2],
+            FlagOp::Add(Flags::from_names(["\\Flagged", "$Work"])),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(update.changed.len(), 2);
+    grew(&mut last, f.mailbox(f.alice, "INBOX").await.highest_modseq);
+    // A STORE that changes nothing doesn't move MODSEQ.
+    let noop = s
+        .store_flags(
+            inbox.id,
+            &uids[..2],
+            FlagOp::Add(Flags::system(SystemFlags::FLAGGED)),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(noop.changed.is_empty());
+    assert_eq!(f.mailbox(f.alice, "INBOX").await.highest_modseq, last);
+    s.expunge(inbox.id, &uids[2..]).await.unwrap();
+    grew(&mut last, f.mailbox(f.alice, "INBOX").await.highest_modseq);
+
+    let changes = s.changes_since(inbox.id, before_flags).await.unwrap();
+    let kinds: Vec<(u32, &ChangeKind)> = changes.iter().map(|c| (c.uid, &c.kind)).collect();
+    let flagged = Flags::from_names(["\\Flagged", "$Work"]);
+    assert_eq!(
+        kinds,
+        [
+            (uids[0], &ChangeKind::Flags(flagged.clone())),
+            (uids[1], &ChangeKind::Flags(flagged)),
+            (uids[2], &ChangeKind::Expunged)
+        ]
+    );
+    assert!(changes.windows(2).all(|w| w[0].modseq <= w[1].modseq));
+    let from_start = s.changes_since(inbox.id, 0).await.unwrap();
+    assert!(
+        from_start
+            .iter()
+            .any(|c| c.uid == uids[0] && matches!(c.kind, ChangeKind::Added(_)))
+    );
+    assert!(s.changes_since(inbox.id, last).await.unwrap().is_empty());
+}
+
+pub async fn unchanged_since_reports_modified(f: &Fixture) {
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let uids = f.append(&inbox, 2).await;
+    let base = f.mailbox(f.alice, "INBOX").await.highest_modseq;
+    let seen = || Flags::system(SystemFlags::SEEN);
+    f.store
+        .store_flags(inbox.id, &uids[..1], FlagOp::Add(seen()), None)
+        .await
+        .unwrap();
+    let update = f
+        .store
+        .store_flags(
+            inbox.id,
+            &uids,
+            FlagOp::Add(Flags::system(SystemFlags::ANSWERED)),
+            Some(base),
+        )
+        .await
+        .unwrap();
+    assert_eq!(update.modified, [uids[0]]);
+    assert_eq!(
+        update.changed.iter().map(|c| c.uid).collect::<Vec<_>>(),
+        [uids[1]]
+    );
+}
+
+pub async fn copy_shares_the_blob(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let archive = f.mailbox(f.alice, "Archive").await;
+    let uids = f.append(&inbox, 2).await;
+    s.store_flags(
+        inbox.id,
+        &uids,
+        FlagOp::Add(Flags::from_names(["\\Seen", "Keep"])),
+        None,
+    )
+    .await
+    .unwrap();
+    let copied = s.copy_messages(inbox.id, &uids, archive.id).await.unwrap();
+    assert_eq!(
+        copied
+            .iter()
+            .map(|c| (c.source, c.target))
+            .collect::<Vec<_>>(),
+        [(uids[0], 1), (uids[1], 2)]
+    );
+    let a = s.message_meta(inbox.id, &uids).await.unwrap();
+    let b = s.message_meta(archive.id, &[1, 2]).await.unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.blob, y.blob);
+        assert_eq!(x.flags, y.flags);
+        assert_eq!(x.internal_date, y.internal_date);
+    }
+    assert_eq!(s.account(f.alice).await.unwrap().used_messages, 4);
+    assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
+}
+
+pub async fn move_is_not_a_deletion(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let junk = f.mailbox(f.alice, "Junk").await;
+    let uids = f.append(&inbox, 3).await;
+    let moved = s
+        .move_messages(inbox.id, &uids[..2], junk.id)
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 2);
+    assert_eq!(s.message_list(inbox.id).await.unwrap().len(), 1);
+    assert_eq!(s.message_list(junk.id).await.unwrap().len(), 2);
+    assert!(
+        s.list_recoverable(f.alice, Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let changes = s
+        .changes_since(inbox.id, inbox.highest_modseq)
+        .await
+        .unwrap();
+    assert_eq!(
+        changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Expunged)
+            .count(),
+        2
+    );
+    assert_eq!(s.account(f.alice).await.unwrap().used_messages, 3);
+    assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
+}
+
+pub async fn quota_is_enforced_and_exact(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let message = sample_message("sized");
+    let size = message.len() as u64;
+    s.update_account(
+        f.alice,
+        mailroom_store::AccountUpdate {
+            quota_bytes: Some(Some(size * 2 + 1)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        s.append(inbox.id, NewMessage::new(message.clone()))
+            .await
+            .unwrap();
+    }
+    let over = s.append(inbox.id, NewMessage::new(message.clone())).await;
+    assert!(matches!(over, Err(StoreError::OverQuota)), "{over:?}");
+    let account = s.account(f.alice).await.unwrap();
+    assert_eq!((account.used_bytes, account.used_messages), (size * 2, 2));
+    let archive = f.mailbox(f.alice, "Archive").await;
+    assert!(matches!(
+        s.copy_messages(inbox.id, &[1], archive.id).await,
+        Err(StoreError::OverQuota)
+    ));
+    // Expunged mail leaves the quota (the recovery area doesn't count) and space frees up.
+    s.expunge(inbox.id, &[1]).await.unwrap();
+    assert_eq!(s.account(f.alice).await.unwrap().used_bytes, size);
+    s.append(inbox.id, NewMessage::new(message)).await.unwrap();
+    assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
+}
+
+pub async fn delivery_reports_per_recipient(f: &Fixture) {
+    let s = &f.store;
+    s.update_account(
+        f.bob,
+        mailroom_store::AccountUpdate {
+            quota_messages: Some(Some(0)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let content: Arc<[u8]> = sample_message("for both").into();
+    let outcomes = s
+        .deliver(Delivery {
+            recipients: vec![f.alice, f.bob, mailroom_store::AccountId(999_999)],
+            content: content.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(outcomes[0], DeliveryOutcome::Delivered(a) if a.uid == 1));
+    assert_eq!(outcomes[1], DeliveryOutcome::OverQuota);
+    assert_eq!(outcomes[2], DeliveryOutcome::NoSuchAccount);
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let meta = s.message_meta(inbox.id, &[1]).await.unwrap();
+    assert_eq!(s.read_blob(&meta[0].blob).await.unwrap(), &content[..]);
+    assert_eq!(meta[0].size, content.len() as u64);
+}
+
+pub async fn subscribers_hear_changes(f: &Fixture) {
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let mut mailbox_events = f.store.subscribe_mailbox(inbox.id);
+    let mut account_events = f.store.subscribe_account(f.alice);
+    f.append(&inbox, 1).await;
+    let event = tokio::time::timeout(std::time::Duration::from_secs(5), mailbox_events.recv())
+        .await
+        .expect("event in time")
+        .unwrap();
+    let now = f.mailbox(f.alice, "INBOX").await.highest_modseq;
+    assert_eq!(
+        event,
+        MailboxEvent::Changed {
+            account: f.alice,
+            mailbox: inbox.id,
+            modseq: now
+        }
+    );
+    f.store
+        .create_mailbox(f.alice, &name_of("Fresh"), None)
+        .await
+        .unwrap();
+    let mut saw_list_change = false;
+    while let Ok(Ok(event)) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), account_events.recv()).await
+    {
+        if event == (MailboxEvent::ListChanged { account: f.alice }) {
+            saw_list_change = true;
+            break;
+        }
+    }
+    assert!(saw_list_change);
+}
+
+pub async fn facts_are_stored(f: &Fixture) {
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let date = MailDate {
+        seconds: 1_700_000_000,
+        offset_minutes: -300,
+    };
+    let mut message = NewMessage::new(sample_message("Facts here"));
+    message.internal_date = Some(date);
+    message.flags = Flags::from_names(["\\Draft"]);
+    let appended = f.store.append(inbox.id, message).await.unwrap();
+    let meta = f
+        .store
+        .message_meta(inbox.id, &[appended.uid, 999])
+        .await
+        .unwrap();
+    assert_eq!(meta.len(), 1);
+    let m = &meta[0];
+    assert_eq!(m.internal_date, date);
+    assert_eq!(m.flags, Flags::from_names(["\\Draft"]));
+    assert_eq!(m.facts.subject.as_deref(), Some("Facts here"));
+    assert_eq!(
+        m.facts.envelope.message_id.as_deref(),
+        Some("<Facts.here@example.org>")
+    );
+    assert_eq!(
+        (
+            m.facts.body.media_type.as_str(),
+            m.facts.body.media_subtype.as_str()
+        ),
+        ("text", "plain")
+    );
+    assert_eq!(m.saved_at, f.clock_now());
+}
+
+pub async fn accounts_are_isolated(f: &Fixture) {
+    let s = &f.store;
+    let alice_inbox = f.mailbox(f.alice, "INBOX").await;
+    let bob_inbox = f.mailbox(f.bob, "INBOX").await;
+    let uids = f.append(&alice_inbox, 1).await;
+    assert!(matches!(
+        s.mailbox_by_id(f.bob, alice_inbox.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.copy_messages(alice_inbox.id, &uids, bob_inbox.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.move_messages(alice_inbox.id, &uids, bob_inbox.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.expunge(alice_inbox.id, &uids).await.unwrap();
+    let entry = s
+        .list_recoverable(f.alice, Default::default())
+        .await
+        .unwrap()[0]
+        .id;
+    assert!(s.restore(f.bob, &[entry]).await.unwrap().is_empty());
+    assert!(
+        s.list_recoverable(f.bob, Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.message_list(bob_inbox.id).await.unwrap().is_empty());
+}

@@ -1,0 +1,159 @@
+//! The storage API. Every method is a complete, atomic operation: when it returns Ok, the change
+//! is durable (committed and fsync'd) and has been published to subscribers.
+
+use crate::account::{Account, AccountUpdate, Alias, Domain, NewAccount};
+use crate::blob::BlobHash;
+use crate::changes::{Change, MailboxEvent};
+use crate::error::Result;
+use crate::flags::FlagOp;
+use crate::ids::{AccountId, MailboxId, RecoveryId};
+use crate::mailbox::{Mailbox, MailboxName, MailboxStatus, SpecialUse};
+use crate::message::{
+    Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MessageMeta, MessageSummary,
+    NewMessage,
+};
+use crate::recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+/// Domains, accounts and aliases.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    async fn add_domain(&self, name: &str) -> Result<Domain>;
+    async fn list_domains(&self) -> Result<Vec<Domain>>;
+    /// Refused while the domain still has accounts.
+    async fn remove_domain(&self, name: &str) -> Result<()>;
+
+    /// Creates the account with its default mailboxes (INBOX, Sent, Drafts, Trash, Junk,
+    /// Archive). The domain must exist.
+    async fn create_account(&self, new: NewAccount) -> Result<Account>;
+    async fn account(&self, id: AccountId) -> Result<Account>;
+    async fn account_by_address(&self, address: &str) -> Result<Option<Account>>;
+    async fn list_accounts(&self) -> Result<Vec<Account>>;
+    async fn update_account(&self, id: AccountId, update: AccountUpdate) -> Result<Account>;
+    /// Removes the account, its mailboxes, messages and recovery area.
+    async fn remove_account(&self, id: AccountId) -> Result<()>;
+
+    async fn add_alias(&self, alias: &str, account: AccountId) -> Result<()>;
+    async fn remove_alias(&self, alias: &str) -> Result<()>;
+    async fn list_aliases(&self) -> Result<Vec<Alias>>;
+    /// The account an address delivers to: an account address or an alias.
+    async fn resolve_recipient(&self, address: &str) -> Result<Option<AccountId>>;
+}
+
+/// An account's folders.
+#[async_trait]
+pub trait Mailboxes: Send + Sync {
+    async fn list_mailboxes(&self, account: AccountId) -> Result<Vec<Mailbox>>;
+    async fn mailbox(&self, account: AccountId, name: &MailboxName) -> Result<Option<Mailbox>>;
+    async fn mailbox_by_id(&self, account: AccountId, id: MailboxId) -> Result<Mailbox>;
+    /// Creates the mailbox and any missing parents.
+    async fn create_mailbox(
+        &self,
+        account: AccountId,
+        name: &MailboxName,
+        special_use: Option<SpecialUse>,
+    ) -> Result<Mailbox>;
+    /// Renames the mailbox and its children, keeping ids, UIDVALIDITY and UIDs. Renaming INBOX
+    /// moves its messages to the new name and leaves an empty INBOX (RFC 9051 §6.3.6).
+    async fn rename_mailbox(
+        &self,
+        account: AccountId,
+        from: &MailboxName,
+        to: &MailboxName,
+    ) -> Result<()>;
+    /// Deletes the mailbox; its messages go to the recovery area. Refused for INBOX.
+    async fn delete_mailbox(&self, account: AccountId, name: &MailboxName) -> Result<()>;
+    /// Subscriptions are kept by name and may name mailboxes that don't exist (RFC 9051 §6.3.7).
+    async fn set_subscribed(
+        &self,
+        account: AccountId,
+        name: &MailboxName,
+        subscribed: bool,
+    ) -> Result<()>;
+    async fn subscriptions(&self, account: AccountId) -> Result<Vec<MailboxName>>;
+    async fn mailbox_status(&self, mailbox: MailboxId) -> Result<MailboxStatus>;
+}
+
+/// Messages inside mailboxes.
+#[async_trait]
+pub trait Messages: Send + Sync {
+    /// Appends one message; durable when it returns.
+    async fn append(&self, mailbox: MailboxId, message: NewMessage) -> Result<Appended>;
+    /// Appends several messages atomically in one commit (MULTIAPPEND, import).
+    async fn append_batch(
+        &self,
+        mailbox: MailboxId,
+        messages: Vec<NewMessage>,
+    ) -> Result<Vec<Appended>>;
+    /// Delivers one message to the INBOX of each recipient: one blob, one commit, and an
+    /// outcome per recipient (one over quota doesn't stop the others).
+    async fn deliver(&self, delivery: Delivery) -> Result<Vec<DeliveryOutcome>>;
+
+    /// UID, MODSEQ and flags of every message, ascending by UID.
+    async fn message_list(&self, mailbox: MailboxId) -> Result<Vec<MessageSummary>>;
+    /// Full metadata and parsed facts for the given UIDs (missing UIDs are skipped).
+    async fn message_meta(&self, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<MessageMeta>>;
+    /// The bytes of a message, exactly as received.
+    async fn read_blob(&self, blob: &BlobHash) -> Result<Vec<u8>>;
+
+    /// Changes flags; with `unchanged_since`, messages modified after it are left alone and
+    /// reported (CONDSTORE).
+    async fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        op: FlagOp,
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagUpdate>;
+    async fn copy_messages(
+        &self,
+        from: MailboxId,
+        uids: &[u32],
+        to: MailboxId,
+    ) -> Result<Vec<CopiedUid>>;
+    /// Moves messages atomically (RFC 6851); not a deletion, nothing enters the recovery area.
+    async fn move_messages(
+        &self,
+        from: MailboxId,
+        uids: &[u32],
+        to: MailboxId,
+    ) -> Result<Vec<CopiedUid>>;
+    /// Removes messages into the recovery area; returns the UIDs actually expunged.
+    async fn expunge(&self, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<u32>>;
+
+    /// Every change after `modseq`, ascending by MODSEQ (CONDSTORE/QRESYNC, catching up).
+    async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Change>>;
+
+    fn subscribe_mailbox(&self, mailbox: MailboxId) -> broadcast::Receiver<MailboxEvent>;
+    fn subscribe_account(&self, account: AccountId) -> broadcast::Receiver<MailboxEvent>;
+}
+
+/// The account's area of deleted mail.
+#[async_trait]
+pub trait Recovery: Send + Sync {
+    async fn list_recoverable(
+        &self,
+        account: AccountId,
+        filter: RecoveryFilter,
+    ) -> Result<Vec<RecoverableMessage>>;
+    /// Puts messages back into their original folder (recreated if gone) with a fresh UID and
+    /// their original flags and internal date.
+    async fn restore(&self, account: AccountId, ids: &[RecoveryId]) -> Result<Vec<Restored>>;
+    /// Removes for good what was deleted before `deleted_before` (Unix time), then every blob
+    /// nothing references any more.
+    async fn purge_recovery(&self, deleted_before: i64) -> Result<PurgeReport>;
+}
+
+/// Housekeeping an administrator or a test needs.
+#[async_trait]
+pub trait Maintenance: Send + Sync {
+    /// Problems found in the store (empty when healthy): database integrity, usage counters that
+    /// don't match the messages, referenced blobs that are missing or wrong.
+    async fn check_integrity(&self) -> Result<Vec<String>>;
+}
+
+/// A complete backend.
+pub trait Store: Directory + Mailboxes + Messages + Recovery + Maintenance {}
+
+impl<T: Directory + Mailboxes + Messages + Recovery + Maintenance> Store for T {}

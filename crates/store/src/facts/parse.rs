@@ -1,0 +1,389 @@
+//! Message bytes → [`MessageFacts`], with mail-parser doing the MIME and RFC 2047/2231 work.
+
+use super::text::search_text;
+use super::{BodyPart, Envelope, EnvelopeAddress, MessageFacts, PartChildren, SearchText};
+use mail_parser::{
+    Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
+
+/// What delivery stores about a message: the facts and the text for the full-text index.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedMessage {
+    pub facts: MessageFacts,
+    pub text: SearchText,
+}
+
+/// Parses any bytes. Broken MIME never fails a delivery: what cannot be parsed is described as
+/// one text/plain part spanning the body, so the message can still be fetched byte-exact.
+pub fn parse_message(raw: &[u8]) -> ParsedMessage {
+    match MessageParser::default().parse(raw) {
+        Some(message) if !message.parts.is_empty() => {
+            let facts = MessageFacts {
+                envelope: envelope(&message),
+                body: part_tree(&message, 0, raw, 0),
+                sent_date: message.date().map(|d| d.to_timestamp()),
+                subject: message.subject().map(str::to_string),
+                references: references(&message),
+            };
+            ParsedMessage {
+                facts,
+                text: search_text(&message),
+            }
+        }
+        _ => unparsable(raw),
+    }
+}
+
+fn unparsable(raw: &[u8]) -> ParsedMessage {
+    let body_start = find_body_start(raw);
+    let body = BodyPart {
+        media_type: "text".into(),
+        media_subtype: "plain".into(),
+        params: vec![("charset".into(), "us-ascii".into())],
+        encoding: "7BIT".into(),
+        header_start: 0,
+        body_start: clamp(body_start),
+        body_end: clamp(raw.len()),
+        lines: count_lines(raw.get(body_start..).unwrap_or_default()),
+        ..BodyPart::default()
+    };
+    ParsedMessage {
+        facts: MessageFacts {
+            body,
+            ..MessageFacts::default()
+        },
+        text: SearchText {
+            headers: String::new(),
+            body: String::from_utf8_lossy(raw).into_owned(),
+        },
+    }
+}
+
+fn find_body_start(raw: &[u8]) -> usize {
+    for (i, w) in raw.windows(2).enumerate() {
+        if w == b"\n\n" {
+            return i + 2;
+        }
+        if w == b"\n\r" && raw.get(i + 2) == Some(&b'\n') {
+            return i + 3;
+        }
+    }
+    raw.len()
+}
+
+fn clamp(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn envelope(message: &Message<'_>) -> Envelope {
+    let raw = |name: &str| {
+        message
+            .header_raw(name)
+            .map(unfold)
+            .filter(|s| !s.is_empty())
+    };
+    let from = addresses(message.from());
+    let or_from = |list: Vec<EnvelopeAddress>| if list.is_empty() { from.clone() } else { list };
+    Envelope {
+        date: raw("Date"),
+        subject: raw("Subject"),
+        sender: or_from(addresses(message.sender())),
+        reply_to: or_from(addresses(message.reply_to())),
+        to: addresses(message.to()),
+        cc: addresses(message.cc()),
+        bcc: addresses(message.bcc()),
+        in_reply_to: raw("In-Reply-To"),
+        message_id: raw("Message-ID"),
+        from,
+    }
+}
+
+/// Removes folding line breaks and surrounding blanks (RFC 5322 §2.2.3).
+fn unfold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for piece in value.split(['\r', '\n']).filter(|p| !p.is_empty()) {
+        out.push_str(piece);
+    }
+    out.trim().to_string()
+}
+
+fn addresses(address: Option<&Address<'_>>) -> Vec<EnvelopeAddress> {
+    let mut out = Vec::new();
+    match address {
+        None => {}
+        Some(Address::List(list)) => out.extend(list.iter().map(mailbox_entry)),
+        Some(Address::Group(groups)) => {
+            for group in groups {
+                match &group.name {
+                    Some(name) => {
+                        out.push(EnvelopeAddress::GroupStart(name.to_string()));
+                        out.extend(group.addresses.iter().map(mailbox_entry));
+                        out.push(EnvelopeAddress::GroupEnd);
+                    }
+                    // mail-parser puts plain addresses beside groups into a nameless group.
+                    None => out.extend(group.addresses.iter().map(mailbox_entry)),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn mailbox_entry(addr: &mail_parser::Addr<'_>) -> EnvelopeAddress {
+    let (mailbox, host) = match addr.address.as_deref() {
+        Some(a) => match a.rsplit_once('@') {
+            Some((local, host)) => (Some(local.to_string()), Some(host.to_string())),
+            None => (Some(a.to_string()), None),
+        },
+        None => (None, None),
+    };
+    EnvelopeAddress::Mailbox {
+        name: addr
+            .name
+            .as_deref()
+            .map(str::to_string)
+            .filter(|n| !n.is_empty()),
+        mailbox,
+        host,
+    }
+}
+
+fn references(message: &Message<'_>) -> Vec<String> {
+    match message.references() {
+        HeaderValue::Text(id) => vec![id.to_string()],
+        HeaderValue::TextList(ids) => ids.iter().map(|id| id.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Builds the part tree rooted at `message.parts[index]`. `base` is added to offsets; it is 0
+/// for parts whose offsets already count from the start of the blob.
+fn part_tree(message: &Message<'_>, index: usize, blob: &[u8], base: u32) -> BodyPart {
+    let Some(part) = message.parts.get(index) else {
+        return BodyPart::default();
+    };
+    let mut out = part_fields(part, base);
+    let body = blob
+        .get(out.body_start as usize..out.body_end as usize)
+        .unwrap_or_default();
+    match &part.body {
+        PartType::Multipart(children) => {
+            out.children = PartChildren::Multipart(
+                children
+                    .iter()
+                    .map(|&child| part_tree(message, child as usize, blob, base))
+                    .collect(),
+            );
+        }
+        PartType::Message(nested) if !nested.parts.is_empty() => {
+            out.lines = count_lines(body);
+            // An unencoded nested message is parsed in place, so its offsets already count
+            // from the start of the blob. An encoded one (base64 message/rfc822, rare) was
+            // parsed from decoded bytes whose offsets say nothing about the blob: it is
+            // described, but its sub-parts can't be addressed by offset.
+            let in_place = std::ptr::eq(nested.raw_message.as_ptr(), blob.as_ptr())
+                && nested.raw_message.len() == blob.len();
+            if in_place {
+                out.children = PartChildren::Message(
+                    Box::new(envelope(nested)),
+                    Box::new(part_tree(nested, 0, blob, base)),
+                );
+            } else {
+                out.media_type = "application".into();
+                out.media_subtype = "octet-stream".into();
+            }
+        }
+        _ => {
+            if out.media_type == "text" {
+                out.lines = count_lines(body);
+            }
+        }
+    }
+    out
+}
+
+fn part_fields(part: &MessagePart<'_>, base: u32) -> BodyPart {
+    let (media_type, media_subtype, params) = match part.content_type() {
+        Some(ct) => (
+            ct.c_type.to_ascii_lowercase(),
+            ct.c_subtype
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_else(|| default_subtype(&ct.c_type)),
+            attributes(ct.attributes.as_deref()),
+        ),
+        None if matches!(part.body, PartType::Message(_)) => {
+            ("message".into(), "rfc822".into(), Vec::new())
+        }
+        None => (
+            "text".into(),
+            "plain".into(),
+            vec![("charset".into(), "us-ascii".into())],
+        ),
+    };
+    BodyPart {
+        media_type,
+        media_subtype,
+        params,
+        id: part.content_id().map(|s| format!("<{s}>")),
+        description: part.content_description().map(str::to_string),
+        encoding: part
+            .content_transfer_encoding()
+            .map(str::to_ascii_uppercase)
+            .unwrap_or_else(|| "7BIT".into()),
+        md5: part
+            .headers
+            .iter()
+            .find(|h| h.name.as_str().eq_ignore_ascii_case("Content-MD5"))
+            .and_then(|h| h.value.as_text())
+            .map(|s| s.trim().to_string()),
+        disposition: part.content_disposition().map(|d| {
+            (
+                d.c_type.to_ascii_lowercase(),
+                attributes(d.attributes.as_deref()),
+            )
+        }),
+        language: match part.content_language() {
+            HeaderValue::Text(t) => vec![t.to_string()],
+            HeaderValue::TextList(list) => list.iter().map(|t| t.to_string()).collect(),
+            _ => Vec::new(),
+        },
+        location: part.content_location().map(str::to_string),
+        header_start: base.saturating_add(part.offset_header),
+        body_start: base.saturating_add(part.offset_body),
+        body_end: base.saturating_add(part.offset_end),
+        lines: 0,
+        children: PartChildren::None,
+    }
+}
+
+fn default_subtype(media_type: &str) -> String {
+    match media_type.to_ascii_lowercase().as_str() {
+        "text" => "plain",
+        "multipart" => "mixed",
+        _ => "octet-stream",
+    }
+    .to_string()
+}
+
+fn attributes(attrs: Option<&[mail_parser::Attribute<'_>]>) -> Vec<(String, String)> {
+    attrs
+        .unwrap_or_default()
+        .iter()
+        .map(|a| (a.name.to_ascii_lowercase(), a.value.to_string()))
+        .collect()
+}
+
+fn count_lines(body: &[u8]) -> u32 {
+    let newlines = body.iter().filter(|&&b| b == b'\n').count();
+    let unterminated = usize::from(body.last().is_some_and(|&b| b != b'\n'));
+    clamp(newlines + unterminated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIMPLE: &[u8] = b"From: \"Ann Example\" <ann@example.test>\r\n\
+To: bob@example.test, Team: carol@example.test, dave@example.test;\r\n\
+Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\
+Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\
+Message-ID: <m1@example.test>\r\n\
+References: <a@x> <b@x>\r\n\
+\r\n\
+Hello quokka\r\nsecond line\r\n";
+
+    #[test]
+    fn envelope_of_a_simple_message() {
+        let p = parse_message(SIMPLE);
+        let env = &p.facts.envelope;
+        assert_eq!(env.subject.as_deref(), Some("=?utf-8?q?Gr=C3=BC=C3=9Fe?="));
+        assert_eq!(p.facts.subject.as_deref(), Some("Grüße"));
+        assert_eq!(env.date.as_deref(), Some("Tue, 1 Jul 2025 10:00:00 +0200"));
+        assert_eq!(env.message_id.as_deref(), Some("<m1@example.test>"));
+        let ann = EnvelopeAddress::Mailbox {
+            name: Some("Ann Example".into()),
+            mailbox: Some("ann".into()),
+            host: Some("example.test".into()),
+        };
+        assert_eq!(env.from, vec![ann.clone()]);
+        assert_eq!(env.sender, vec![ann.clone()]);
+        assert_eq!(env.reply_to, vec![ann]);
+        assert_eq!(env.to.len(), 5, "{:?}", env.to);
+        assert_eq!(env.to[1], EnvelopeAddress::GroupStart("Team".into()));
+        assert_eq!(env.to[4], EnvelopeAddress::GroupEnd);
+        assert_eq!(p.facts.sent_date, Some(1_751_356_800));
+        assert_eq!(p.facts.references, ["a@x", "b@x"]);
+        let body = &p.facts.body;
+        assert_eq!(
+            (body.media_type.as_str(), body.media_subtype.as_str()),
+            ("text", "plain")
+        );
+        assert_eq!(
+            &SIMPLE[body.body_start as usize..body.body_end as usize],
+            b"Hello quokka\r\nsecond line\r\n"
+        );
+        assert_eq!(body.lines, 2);
+        assert!(p.text.body.contains("quokka"));
+        assert!(p.text.headers.contains("Grüße"));
+    }
+
+    #[test]
+    fn multipart_with_nested_message() {
+        let raw: &[u8] = b"From: a@example.test\r\nSubject: outer\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+preamble\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfirst part\r\n\
+--b1\r\nContent-Type: message/rfc822\r\n\r\nFrom: inner@example.test\r\nSubject: inner\r\n\r\ninner body\r\n\
+--b1\r\nContent-Type: application/pdf; name=\"x.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\
+Content-Disposition: attachment; filename=\"x.pdf\"\r\n\r\nAAAA\r\n--b1--\r\n";
+        let p = parse_message(raw);
+        let root = &p.facts.body;
+        let PartChildren::Multipart(parts) = &root.children else {
+            panic!("not multipart: {root:?}");
+        };
+        assert_eq!(parts.len(), 3);
+        let slice = |part: &BodyPart| &raw[part.body_start as usize..part.body_end as usize];
+        assert_eq!(slice(&parts[0]), b"first part");
+        assert_eq!(
+            parts[0].params,
+            [("charset".to_string(), "utf-8".to_string())]
+        );
+        let PartChildren::Message(env, inner) = &parts[1].children else {
+            panic!("not a message: {:?}", parts[1]);
+        };
+        assert_eq!(env.subject.as_deref(), Some("inner"));
+        assert_eq!(slice(inner), b"inner body");
+        assert_eq!(root.part(&[2, 1]).map(slice), Some(&b"inner body"[..]));
+        assert_eq!(parts[2].encoding, "BASE64");
+        assert_eq!(
+            parts[2].disposition,
+            Some((
+                "attachment".into(),
+                vec![("filename".into(), "x.pdf".into())]
+            ))
+        );
+        assert_eq!(root.part(&[3]).map(slice), Some(&b"AAAA"[..]));
+        assert!(root.part(&[4]).is_none());
+        assert!(root.part(&[0]).is_none());
+    }
+
+    #[test]
+    fn garbage_is_described_not_rejected() {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00garbage",
+            b"no header end",
+            b"A: b\n\nbody",
+        ] {
+            let p = parse_message(raw);
+            assert!(p.facts.body.body_end as usize <= raw.len());
+            assert!(p.facts.body.body_start <= p.facts.body.body_end);
+        }
+    }
+
+    #[test]
+    fn single_part_body_is_part_one() {
+        let p = parse_message(SIMPLE);
+        assert_eq!(p.facts.body.part(&[1]), Some(&p.facts.body));
+        assert!(p.facts.body.part(&[2]).is_none());
+    }
+}

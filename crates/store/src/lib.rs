@@ -1,0 +1,33 @@
+//! The storage API of Mailroom: domain types and the traits every backend implements.
+//!
+//! Protocol crates (IMAP, POP3, SMTP) depend on this crate only, never on a concrete backend, so
+//! the embedded SQLite store and the PostgreSQL store are interchangeable at start-up. The
+//! conformance suite in `mailroom-store-tests` holds every backend to the same invariants.
+
+pub mod account;
+mod api;
+mod blob;
+mod changes;
+mod clock;
+mod error;
+pub mod facts;
+mod flags;
+mod ids;
+mod mailbox;
+mod message;
+mod recovery;
+
+pub use account::{Account, AccountUpdate, Alias, Domain, NewAccount, Pop3Policy, Protocols};
+pub use api::{Directory, Mailboxes, Maintenance, Messages, Recovery, Store};
+pub use blob::BlobHash;
+pub use changes::{Change, ChangeBus, ChangeKind, MailboxEvent};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Result, StoreError};
+pub use flags::{FlagOp, Flags, SystemFlags};
+pub use ids::{AccountId, DomainId, MailboxId, RecoveryId};
+pub use mailbox::{DEFAULT_MAILBOXES, Mailbox, MailboxName, MailboxStatus, SpecialUse};
+pub use message::{
+    Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MailDate, MessageMeta,
+    MessageSummary, NewMessage,
+};
+pub use recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};
