@@ -8,6 +8,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 pub struct BlobDir {
     root: PathBuf,
@@ -25,9 +26,18 @@ impl BlobDir {
                 fs::create_dir(&dir)?;
             }
         }
-        // Leftovers of writes interrupted by a crash; nothing references them.
+        // Leftovers of writes interrupted by a crash; nothing references them. Only old ones:
+        // another process using the same store may be writing a fresh one right now.
+        let cutoff = SystemTime::now() - Duration::from_secs(3600);
         for entry in fs::read_dir(root.join("tmp"))? {
-            let _ = fs::remove_file(entry?.path());
+            let entry = entry?;
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff);
+            if stale {
+                let _ = fs::remove_file(entry.path());
+            }
         }
         sync_dir(root)?;
         Ok(BlobDir {

@@ -52,6 +52,8 @@ impl SqliteStore {
         let blobs = Arc::new(BlobDir::open(&dir.join("blobs"))?);
         let db_path = dir.join("mail.db");
         let mut conn = Connection::open(&db_path).map_err(db)?;
+        // Another process (the CLI beside the server) may hold the write lock for a moment.
+        conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
         // WAL lets readers run beside the writer; FULL makes every commit durable before the
         // writer answers (NORMAL could lose the last commits on power loss).
         conn.execute_batch(
@@ -60,7 +62,6 @@ impl SqliteStore {
              PRAGMA foreign_keys = ON;",
         )
         .map_err(db)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
         let bus = Arc::new(ChangeBus::new());
@@ -112,7 +113,7 @@ impl SqliteStore {
                     Err(e) => tracing::warn!("polling store events failed: {e}"),
                 }
                 ticks += 1;
-                if ticks % 600 == 0 {
+                if ticks.is_multiple_of(600) {
                     let _ = store.prune_events().await;
                 }
             }

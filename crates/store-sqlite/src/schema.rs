@@ -119,7 +119,12 @@ CREATE TABLE events (
 "#];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let version: i64 = conn
+    // IMMEDIATE takes the write lock up front, so two processes opening a new store at once
+    // wait for each other instead of failing on a lock upgrade.
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let version: i64 = tx
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(db)?;
     let version = usize::try_from(version).unwrap_or(usize::MAX);
@@ -130,13 +135,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction().map_err(db)?;
         tx.execute_batch(sql).map_err(db)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)
             .map_err(db)?;
-        tx.commit().map_err(db)?;
     }
-    Ok(())
+    tx.commit().map_err(db)
 }
 
 pub fn db(e: rusqlite::Error) -> StoreError {

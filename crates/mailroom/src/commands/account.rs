@@ -1,0 +1,156 @@
+use crate::cli::{AccountCommand, AccountSettings};
+use crate::commands::{generate_password, human, password_from_stdin};
+use anyhow::{Context, bail};
+use mailroom_auth::hash_password;
+use mailroom_store::{Account, AccountUpdate, Directory, NewAccount};
+use mailroom_store_sqlite::SqliteStore;
+use std::process::ExitCode;
+
+pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AccountCommand::Add {
+            address,
+            password_stdin,
+            settings,
+        } => {
+            let (password, generated) = choose_password(password_stdin)?;
+            let hash = hash_password(&password)?;
+            let account = store
+                .create_account(NewAccount::new(&address, hash))
+                .await?;
+            let update = settings_update(&settings)?;
+            store.update_account(account.id, update).await?;
+            println!("account {} created", account.address);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AccountCommand::List => {
+            println!(
+                "{:<40} {:>9} {:>11} {:>11}  {:<22} POP3",
+                "ADDRESS", "MESSAGES", "USED", "QUOTA", "PROTOCOLS"
+            );
+            for a in store.list_accounts().await? {
+                let quota = a.quota_bytes.map_or("-".to_string(), human);
+                let state = if a.enabled { "" } else { "  (disabled)" };
+                println!(
+                    "{:<40} {:>9} {:>11} {:>11}  {:<22} {}{state}",
+                    a.address,
+                    a.used_messages,
+                    human(a.used_bytes),
+                    quota,
+                    a.protocols.to_string(),
+                    a.pop3_policy.as_str()
+                );
+            }
+        }
+        AccountCommand::Remove { address } => {
+            let account = find(&store, &address).await?;
+            store.remove_account(account.id).await?;
+            println!("account {} removed", account.address);
+        }
+        AccountCommand::Password {
+            address,
+            password_stdin,
+        } => {
+            let account = find(&store, &address).await?;
+            let (password, generated) = choose_password(password_stdin)?;
+            let update = AccountUpdate {
+                password_hash: Some(hash_password(&password)?),
+                ..Default::default()
+            };
+            store.update_account(account.id, update).await?;
+            println!("password of {} changed", account.address);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AccountCommand::Set {
+            address,
+            settings,
+            enable,
+            disable,
+        } => {
+            let account = find(&store, &address).await?;
+            let mut update = settings_update(&settings)?;
+            if enable || disable {
+                update.enabled = Some(enable);
+            }
+            let a = store.update_account(account.id, update).await?;
+            println!(
+                "{}: quota {}, protocols {}, pop3 {}, {}",
+                a.address,
+                a.quota_bytes.map_or("none".to_string(), human),
+                a.protocols,
+                a.pop3_policy.as_str(),
+                if a.enabled { "enabled" } else { "disabled" }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn find(store: &SqliteStore, address: &str) -> anyhow::Result<Account> {
+    store
+        .account_by_address(address)
+        .await?
+        .with_context(|| format!("no account {address}"))
+}
+
+fn choose_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        Ok((password_from_stdin()?, false))
+    } else {
+        Ok((generate_password()?, true))
+    }
+}
+
+fn settings_update(s: &AccountSettings) -> anyhow::Result<AccountUpdate> {
+    Ok(AccountUpdate {
+        quota_bytes: s.quota.as_deref().map(parse_limit_size).transpose()?,
+        quota_messages: s
+            .max_messages
+            .as_deref()
+            .map(parse_limit_count)
+            .transpose()?,
+        protocols: s.protocols.as_deref().map(str::parse).transpose()?,
+        pop3_policy: s.pop3_policy.as_deref().map(str::parse).transpose()?,
+        ..Default::default()
+    })
+}
+
+/// "25GB", "500 MiB" → bytes; "none" → no limit.
+pub fn parse_limit_size(text: &str) -> anyhow::Result<Option<u64>> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match text.trim().parse::<bytesize::ByteSize>() {
+        Ok(size) => Ok(Some(size.as_u64())),
+        Err(e) => bail!("invalid size {text:?}: {e}"),
+    }
+}
+
+fn parse_limit_count(text: &str) -> anyhow::Result<Option<u64>> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    text.trim()
+        .parse()
+        .map(Some)
+        .with_context(|| format!("invalid count {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_limit_size("1MiB").unwrap(), Some(1 << 20));
+        assert_eq!(parse_limit_size("25GB").unwrap(), Some(25_000_000_000));
+        assert_eq!(parse_limit_size("none").unwrap(), None);
+        assert!(parse_limit_size("lots").is_err());
+        assert_eq!(parse_limit_count("100").unwrap(), Some(100));
+        assert!(parse_limit_count("-1").is_err());
+    }
+}

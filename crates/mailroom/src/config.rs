@@ -1,0 +1,138 @@
+//! The configuration file: one TOML document, every key documented in
+//! `mailroom.example.toml`. Unknown keys are errors, so a typo never silently does nothing.
+
+use anyhow::{Context, Result};
+use bytesize::ByteSize;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the embedded store keeps its database and blobs.
+    pub data_dir: PathBuf,
+    /// The name this server greets with and puts in its certificate.
+    pub hostname: String,
+    pub tls: TlsConfig,
+    pub imap: Listeners,
+    pub pop3: Listeners,
+    pub smtp: Listeners,
+    pub submission: Listeners,
+    pub lmtp: Listeners,
+    pub http: Listeners,
+    pub storage: StorageConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain; with `key`. Without both, a self-signed pair is generated.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+/// Addresses a protocol listens on: `listen` in plain text (with STARTTLS where the protocol
+/// has it), `listen_tls` with implicit TLS.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Listeners {
+    pub listen: Vec<String>,
+    pub listen_tls: Vec<String>,
+}
+
+impl Listeners {
+    pub fn is_empty(&self) -> bool {
+        self.listen.is_empty() && self.listen_tls.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Days deleted mail stays recoverable.
+    pub recovery_days: u32,
+    /// The largest message accepted anywhere (delivery, APPEND).
+    pub max_message_size: ByteSize,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            recovery_days: 14,
+            max_message_size: ByteSize::mib(64),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./mailroom-data"),
+            hostname: "localhost".into(),
+            tls: TlsConfig::default(),
+            imap: Listeners::default(),
+            pop3: Listeners::default(),
+            smtp: Listeners::default(),
+            submission: Listeners::default(),
+            lmtp: Listeners::default(),
+            http: Listeners::default(),
+            storage: StorageConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file, or the defaults when no file is given. A relative `data_dir` in a file
+    /// is taken relative to that file, so a config works from any working directory.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config: Config =
+            toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        if config.data_dir.is_relative()
+            && let Some(base) = path.parent()
+        {
+            config.data_dir = base.join(&config.data_dir);
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_unknown_keys_fail() {
+        let example = include_str!("../../../mailroom.example.toml");
+        let config: Config = toml::from_str(example).expect("the example config parses");
+        assert_eq!(config.storage.recovery_days, 14);
+        assert!(!config.imap.listen.is_empty());
+        assert!(toml::from_str::<Config>("hostnme = \"x\"").is_err());
+        assert!(toml::from_str::<Config>("[imap]\nlisten = \"not a list\"").is_err());
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let config = Config::load(None).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("./mailroom-data"));
+        assert_eq!(config.storage.max_message_size, ByteSize::mib(64));
+    }
+
+    #[test]
+    fn relative_data_dir_follows_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"data\"\n[storage]\nmax_message_size = \"10 MiB\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        assert_eq!(config.data_dir, dir.path().join("data"));
+        assert_eq!(config.storage.max_message_size, ByteSize::mib(10));
+    }
+}

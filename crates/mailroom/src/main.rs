@@ -1,0 +1,41 @@
+//! The `mailroom` binary: configuration, the admin CLI, and the wiring of the server.
+
+mod cli;
+mod commands;
+mod config;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use config::Config;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Serve { .. }));
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("mailroom: {e:#}");
+            return ExitCode::from(commands::EX_CONFIG);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mailroom: cannot start the runtime: {e}");
+            return ExitCode::from(commands::EX_SOFTWARE);
+        }
+    };
+    runtime.block_on(commands::run(cli.command, config))
+}
+
+fn init_logging(serving: bool) {
+    // Admin commands print their results; only the server logs at info by default.
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAILROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
