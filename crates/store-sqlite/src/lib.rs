@@ -10,6 +10,7 @@ mod readers;
 mod recovery;
 mod rows;
 mod schema;
+mod search;
 mod writer;
 
 use blobs::BlobDir;
@@ -17,8 +18,9 @@ use mailroom_store::{ChangeBus, Clock, Result, StoreError, SystemClock};
 use readers::Readers;
 use rusqlite::Connection;
 use schema::db;
+use search::SearchIndex;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use writer::Writer;
 
@@ -39,6 +41,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Identifies this process in the events table, so it skips its own events when polling.
     origin: i64,
+    /// Started by the server, or by the first search of a short-lived process.
+    search: OnceLock<SearchIndex>,
 }
 
 impl SqliteStore {
@@ -76,6 +80,7 @@ impl SqliteStore {
                 bus,
                 clock,
                 origin,
+                search: OnceLock::new(),
             }),
         })
     }
@@ -86,6 +91,28 @@ impl SqliteStore {
 
     pub fn now(&self) -> i64 {
         self.inner.clock.now()
+    }
+
+    /// Starts the full-text indexer (idempotent). The server calls this at start so the index
+    /// keeps up with deliveries; admin commands that never search don't pay for it.
+    pub fn start_search_indexer(&self) -> Result<()> {
+        self.search_index().map(|_| ())
+    }
+
+    fn search_index(&self) -> Result<&SearchIndex> {
+        if let Some(index) = self.inner.search.get() {
+            return Ok(index);
+        }
+        let index = SearchIndex::start(&self.inner.dir, self.inner.blobs.clone())?;
+        // Two first searches racing: the loser's indexer thread stops when its index is dropped.
+        Ok(self.inner.search.get_or_init(|| index))
+    }
+
+    /// Wakes the indexer after new blobs were committed, if it runs in this process.
+    fn new_blobs(&self) {
+        if let Some(index) = self.inner.search.get() {
+            index.nudge();
+        }
     }
 
     /// Relays changes made by other processes on the same store (e.g. `mailroom deliver` while

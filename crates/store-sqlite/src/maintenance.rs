@@ -12,9 +12,10 @@ use mailroom_store::{Maintenance, Result};
 /// the same content that wrote (or found) the file just before can still reference it.
 pub const GC_GRACE_SECONDS: i64 = 3600;
 
-/// Removes blobs that have been unreferenced for longer than the grace period: the row, its
-/// full-text entry, and the file. Runs in the writer, so no delivery interleaves; a delivery
-/// that found the file earlier notices it is gone and writes it again.
+/// Removes blobs that have been unreferenced for longer than the grace period: the row and the
+/// file (the search indexer drops their full-text entries on its next clean-up). Runs in the
+/// writer, so no delivery interleaves; a delivery that found the file earlier notices it is
+/// gone and writes it again.
 pub(crate) fn collect_blobs(ctx: &WriteCtx<'_>, blobs: &BlobDir) -> Result<(u64, u64)> {
     let doomed = {
         let mut stmt = ctx
@@ -36,9 +37,6 @@ pub(crate) fn collect_blobs(ctx: &WriteCtx<'_>, blobs: &BlobDir) -> Result<(u64,
     };
     let (mut count, mut bytes) = (0, 0);
     for (id, hash, size) in doomed {
-        ctx.conn
-            .execute("DELETE FROM blob_text WHERE rowid = ?1", [id])
-            .map_err(db)?;
         ctx.conn
             .execute("DELETE FROM blobs WHERE id = ?1", [id])
             .map_err(db)?;

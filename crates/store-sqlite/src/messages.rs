@@ -7,11 +7,11 @@ use crate::schema::db;
 use crate::writer::WriteCtx;
 use crate::{SqliteStore, not_found};
 use async_trait::async_trait;
-use mailroom_store::facts::{SearchText, parse_message};
+use mailroom_store::facts::message_facts;
 use mailroom_store::{
     AccountId, Appended, BlobHash, Change, ChangeKind, CopiedUid, Delivery, DeliveryOutcome,
     FlagOp, FlagUpdate, Flags, MailDate, Mailbox, MailboxEvent, MailboxId, MessageMeta,
-    MessageSummary, Messages, NewMessage, Result, StoreError,
+    MessageSummary, Messages, NewMessage, Result, StoreError, TextField,
 };
 use rusqlite::{OptionalExtension, params};
 use std::sync::Arc;
@@ -22,7 +22,6 @@ pub(crate) struct PreparedBlob {
     pub hash: BlobHash,
     pub size: u64,
     pub facts_json: String,
-    pub text: SearchText,
 }
 
 impl SqliteStore {
@@ -60,7 +59,10 @@ impl SqliteStore {
                 {
                     tracing::info!("a blob vanished before its commit; writing it again");
                 }
-                other => return other,
+                other => {
+                    self.new_blobs();
+                    return other;
+                }
             }
         }
         Err(StoreError::Database("blob kept vanishing".into()))
@@ -70,17 +72,16 @@ impl SqliteStore {
 fn prepare_blob(blobs: &BlobDir, content: &[u8]) -> Result<PreparedBlob> {
     let hash = BlobHash::of(content);
     blobs.write(&hash, content)?;
-    let parsed = parse_message(content);
+    let facts = message_facts(content);
     Ok(PreparedBlob {
         hash,
         size: content.len() as u64,
-        facts_json: serde_json::to_string(&parsed.facts)
+        facts_json: serde_json::to_string(&facts)
             .map_err(|e| StoreError::Database(format!("encoding facts: {e}")))?,
-        text: parsed.text,
     })
 }
 
-/// Takes a reference on the blob row for `p`, creating the row (and its full-text entry) the
+/// Takes a reference on the blob row for `p`, creating the row the
 /// first time this content is seen.
 pub(crate) fn reference_blob(ctx: &WriteCtx<'_>, blobs: &BlobDir, p: &PreparedBlob) -> Result<i64> {
     let existing: Option<(i64, i64)> = ctx
@@ -105,13 +106,7 @@ pub(crate) fn reference_blob(ctx: &WriteCtx<'_>, blobs: &BlobDir, p: &PreparedBl
         .map_err(db)?
         .execute(params![&p.hash.0[..], p.size as i64, p.facts_json])
         .map_err(db)?;
-    let id = ctx.conn.last_insert_rowid();
-    ctx.conn
-        .prepare_cached("INSERT INTO blob_text (rowid, headers, body) VALUES (?1, ?2, ?3)")
-        .map_err(db)?
-        .execute(params![id, p.text.headers, p.text.body])
-        .map_err(db)?;
-    Ok(id)
+    Ok(ctx.conn.last_insert_rowid())
 }
 
 pub(crate) fn add_blob_refs(ctx: &WriteCtx<'_>, blob_id: i64, delta: i64) -> Result<()> {
@@ -276,27 +271,26 @@ pub(crate) fn move_rows(
         let row = ctx
             .conn
             .prepare_cached(
-                "SELECT id, flags, keywords, internal_date, internal_tz, size, blob_id, pop3_uidl
+                "SELECT flags, keywords, internal_date, internal_tz, size, blob_id, pop3_uidl
                  FROM messages WHERE mailbox_id = ?1 AND uid = ?2",
             )
             .map_err(db)?
             .query_row(params![mailbox.id.0, uid], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, u8>(1)?,
-                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, u8>(0)?,
+                    r.get::<_, Option<String>>(1)?,
                     MailDate {
-                        seconds: r.get(3)?,
-                        offset_minutes: r.get(4)?,
+                        seconds: r.get(2)?,
+                        offset_minutes: r.get(3)?,
                     },
+                    r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })
             .optional()
             .map_err(db)?;
-        let Some((row_id, flags, keywords, date, size, blob_id, uidl)) = row else {
+        let Some((flags, keywords, date, size, blob_id, uidl)) = row else {
             continue;
         };
         match dest {
@@ -349,9 +343,9 @@ pub(crate) fn move_rows(
             }
         }
         ctx.conn
-            .prepare_cached("DELETE FROM messages WHERE id = ?1")
+            .prepare_cached("DELETE FROM messages WHERE mailbox_id = ?1 AND uid = ?2")
             .map_err(db)?
-            .execute([row_id])
+            .execute(params![mailbox.id.0, uid])
             .map_err(db)?;
         ctx.conn
             .prepare_cached(
@@ -672,6 +666,18 @@ impl Messages for SqliteStore {
                 let gone = move_rows(ctx, &mb, &uids, MessageMove::ToRecovery)?;
                 Ok(gone.into_iter().map(|c| c.source).collect())
             })
+            .await
+    }
+
+    async fn search_text(
+        &self,
+        mailbox: MailboxId,
+        field: TextField,
+        needle: &str,
+    ) -> Result<Vec<u32>> {
+        let index = self.search_index()?;
+        index
+            .search(mailbox, field, needle, self.inner.blobs.clone())
             .await
     }
 

@@ -12,6 +12,8 @@ const MAX_IDLE: usize = 16;
 #[derive(Clone)]
 pub struct Readers {
     path: Arc<PathBuf>,
+    /// Another database attached to every connection, as (path, schema name).
+    attach: Option<Arc<(PathBuf, &'static str)>>,
     idle: Arc<Mutex<Vec<Connection>>>,
 }
 
@@ -19,7 +21,16 @@ impl Readers {
     pub fn new(path: PathBuf) -> Self {
         Readers {
             path: Arc::new(path),
+            attach: None,
             idle: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Readers of `path` that also see `other` under the schema name `name`.
+    pub fn with_attached(path: PathBuf, other: PathBuf, name: &'static str) -> Self {
+        Readers {
+            attach: Some(Arc::new((other, name))),
+            ..Readers::new(path)
         }
     }
 
@@ -60,6 +71,14 @@ impl Readers {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
         conn.set_prepared_statement_cache_capacity(64);
+        if let Some(attach) = &self.attach {
+            let (path, name) = attach.as_ref();
+            conn.execute(
+                &format!("ATTACH DATABASE ?1 AS {name}"),
+                [path.to_string_lossy()],
+            )
+            .map_err(db)?;
+        }
         Ok(conn)
     }
 }

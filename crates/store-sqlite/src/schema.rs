@@ -48,8 +48,9 @@ CREATE TABLE subscriptions (
 ) WITHOUT ROWID;
 -- One row per distinct message content; `refs` counts the messages and recovery entries
 -- that point at it. The bytes live in a blob file named by `hash`.
+-- AUTOINCREMENT: ids only grow, so the search indexer can follow them with a watermark.
 CREATE TABLE blobs (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     hash                BLOB NOT NULL UNIQUE,
     size                INTEGER NOT NULL,
     refs                INTEGER NOT NULL,
@@ -57,8 +58,8 @@ CREATE TABLE blobs (
     facts               TEXT NOT NULL
 );
 CREATE INDEX blobs_unreferenced ON blobs(unreferenced_since) WHERE refs = 0;
+-- Clustered by (mailbox, UID): listing a mailbox or a UID range is one sequential scan.
 CREATE TABLE messages (
-    id              INTEGER PRIMARY KEY,
     mailbox_id      INTEGER NOT NULL REFERENCES mailboxes(id),
     uid             INTEGER NOT NULL,
     modseq          INTEGER NOT NULL,
@@ -71,8 +72,8 @@ CREATE TABLE messages (
     size            INTEGER NOT NULL,
     blob_id         INTEGER NOT NULL REFERENCES blobs(id),
     pop3_uidl       TEXT,
-    UNIQUE (mailbox_id, uid)
-);
+    PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
 CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
 CREATE INDEX messages_blob ON messages(blob_id);
 -- Expunged UIDs with the MODSEQ of their expunge: the other half of the change log
@@ -101,10 +102,6 @@ CREATE TABLE recovery (
 );
 CREATE INDEX recovery_account ON recovery(account_id, deleted_at);
 CREATE INDEX recovery_deleted ON recovery(deleted_at);
--- Full-text index per blob (rowid = blobs.id). Trigrams give IMAP's substring semantics.
-CREATE VIRTUAL TABLE blob_text USING fts5(
-    headers, body, tokenize = 'trigram', content = '', contentless_delete = 1
-);
 -- Change events for sessions in other processes or nodes (the CLI delivering while the
 -- server runs); pruned after a short while.
 CREATE TABLE events (

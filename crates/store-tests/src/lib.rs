@@ -43,6 +43,7 @@ macro_rules! conformance_tests {
             messages::subscribers_hear_changes,
             messages::facts_are_stored,
             messages::accounts_are_isolated,
+            messages::full_text_search_finds_substrings,
             recovery::expunged_mail_is_recoverable,
             recovery::deleted_folder_comes_back,
             recovery::purge_after_retention_then_blob_gc,

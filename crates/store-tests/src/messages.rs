@@ -355,3 +355,63 @@ pub async fn accounts_are_isolated(f: &Fixture) {
     );
     assert!(s.message_list(bob_inbox.id).await.unwrap().is_empty());
 }
+
+pub async fn full_text_search_finds_substrings(f: &Fixture) {
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let with = |subject: &str, body: &str| {
+        format!("From: x@example.org\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").into_bytes()
+    };
+    let messages = [
+        with("hello", "a rare QUOKKA appears"),
+        with("Grüße aus München", "nothing to see"),
+        with("other", "the word quokkas, plural"),
+        with("html", "x"),
+    ];
+    let mut uids = Vec::new();
+    for m in messages {
+        uids.push(
+            f.store
+                .append(inbox.id, NewMessage::new(m))
+                .await
+                .unwrap()
+                .uid,
+        );
+    }
+    let html = b"From: y@example.org\r\nSubject: h\r\nContent-Type: text/html\r\n\r\n<p>Hidden <b>wom</b>bat</p>\r\n".to_vec();
+    uids.push(
+        f.store
+            .append(inbox.id, NewMessage::new(html))
+            .await
+            .unwrap()
+            .uid,
+    );
+    let search = |field, needle: &'static str| {
+        let store = f.store.clone();
+        async move { store.search_text(inbox.id, field, needle).await.unwrap() }
+    };
+    use mailroom_store::TextField::{All, Body, Headers};
+    assert_eq!(search(Body, "quokka").await, [uids[0], uids[2]]);
+    assert_eq!(search(Body, "QuOkKaS").await, [uids[2]]);
+    assert_eq!(search(Headers, "quokka").await, Vec::<u32>::new());
+    assert_eq!(search(Headers, "grüße").await, [uids[1]]);
+    assert_eq!(search(All, "münchen").await, [uids[1]]);
+    assert_eq!(search(Body, "München").await, Vec::<u32>::new());
+    assert_eq!(
+        search(Body, "hidden wom").await,
+        [uids[4]],
+        "HTML is searched as text"
+    );
+    assert_eq!(search(Body, "\"quoted\"").await, Vec::<u32>::new());
+    // Shorter than a trigram: answered by reading the messages.
+    assert_eq!(search(Headers, "ot").await, [uids[2]]);
+    // Expunged messages are not found; new ones are found at once.
+    f.store.expunge(inbox.id, &uids[..1]).await.unwrap();
+    assert_eq!(search(Body, "quokka").await, [uids[2]]);
+    let late = f
+        .store
+        .append(inbox.id, NewMessage::new(with("late", "quokka again")))
+        .await
+        .unwrap()
+        .uid;
+    assert_eq!(search(Body, "quokka").await, [uids[2], late]);
+}

@@ -10,7 +10,7 @@ use crate::ids::{AccountId, MailboxId, RecoveryId};
 use crate::mailbox::{Mailbox, MailboxName, MailboxStatus, SpecialUse};
 use crate::message::{
     Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MessageMeta, MessageSummary,
-    NewMessage,
+    NewMessage, TextField,
 };
 use crate::recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};
 use async_trait::async_trait;
@@ -121,6 +121,15 @@ pub trait Messages: Send + Sync {
     ) -> Result<Vec<CopiedUid>>;
     /// Removes messages into the recovery area; returns the UIDs actually expunged.
     async fn expunge(&self, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<u32>>;
+
+    /// UIDs of the messages whose decoded text contains `needle`, case-insensitively (IMAP
+    /// SEARCH BODY/TEXT semantics), ascending. Answered from the full-text index.
+    async fn search_text(
+        &self,
+        mailbox: MailboxId,
+        field: TextField,
+        needle: &str,
+    ) -> Result<Vec<u32>>;
 
     /// Every change after `modseq`, ascending by MODSEQ (CONDSTORE/QRESYNC, catching up).
     async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Change>>;

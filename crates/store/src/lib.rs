@@ -30,6 +30,6 @@ pub use ids::{AccountId, DomainId, MailboxId, RecoveryId};
 pub use mailbox::{DEFAULT_MAILBOXES, Mailbox, MailboxName, MailboxStatus, SpecialUse};
 pub use message::{
     Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MailDate, MessageMeta,
-    MessageSummary, NewMessage,
+    MessageSummary, NewMessage, TextField,
 };
 pub use recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};

@@ -106,3 +106,14 @@ pub struct FlagUpdate {
     /// UIDs not changed because their MODSEQ was above UNCHANGEDSINCE (RFC 7162 §3.1.3).
     pub modified: Vec<u32>,
 }
+
+/// Which text a full-text search looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    /// Header fields, decoded (part of SEARCH TEXT).
+    Headers,
+    /// The decoded text of the body parts (SEARCH BODY).
+    Body,
+    /// Both (SEARCH TEXT).
+    All,
+}

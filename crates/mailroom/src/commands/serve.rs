@@ -35,6 +35,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     if demo {
         ensure_demo_account(&store).await?;
     }
+    store.start_search_indexer()?;
     let _watcher = store.watch_external_changes(EXTERNAL_CHANGE_POLL);
     let _purger = tokio::spawn(purge_recovery_area(
         store.clone(),

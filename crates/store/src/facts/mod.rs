@@ -4,7 +4,7 @@
 mod parse;
 mod text;
 
-pub use parse::{ParsedMessage, parse_message};
+pub use parse::{message_facts, search_text};
 
 use serde::{Deserialize, Serialize};
 

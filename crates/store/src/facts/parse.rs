@@ -1,40 +1,39 @@
 //! Message bytes → [`MessageFacts`], with mail-parser doing the MIME and RFC 2047/2231 work.
 
-use super::text::search_text;
+use super::text;
 use super::{BodyPart, Envelope, EnvelopeAddress, MessageFacts, PartChildren, SearchText};
 use mail_parser::{
     Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
 
-/// What delivery stores about a message: the facts and the text for the full-text index.
-#[derive(Debug, Clone, Default)]
-pub struct ParsedMessage {
-    pub facts: MessageFacts,
-    pub text: SearchText,
-}
-
 /// Parses any bytes. Broken MIME never fails a delivery: what cannot be parsed is described as
 /// one text/plain part spanning the body, so the message can still be fetched byte-exact.
-pub fn parse_message(raw: &[u8]) -> ParsedMessage {
+pub fn message_facts(raw: &[u8]) -> MessageFacts {
     match MessageParser::default().parse(raw) {
-        Some(message) if !message.parts.is_empty() => {
-            let facts = MessageFacts {
-                envelope: envelope(&message),
-                body: part_tree(&message, 0, raw, 0),
-                sent_date: message.date().map(|d| d.to_timestamp()),
-                subject: message.subject().map(str::to_string),
-                references: references(&message),
-            };
-            ParsedMessage {
-                facts,
-                text: search_text(&message),
-            }
-        }
+        Some(message) if !message.parts.is_empty() => MessageFacts {
+            envelope: envelope(&message),
+            body: part_tree(&message, 0, raw, 0),
+            sent_date: message.date().map(|d| d.to_timestamp()),
+            subject: message.subject().map(str::to_string),
+            references: references(&message),
+        },
         _ => unparsable(raw),
     }
 }
 
-fn unparsable(raw: &[u8]) -> ParsedMessage {
+/// The text the full-text index holds for a message (see [`SearchText`]). Unparsable bytes
+/// are indexed as they are.
+pub fn search_text(raw: &[u8]) -> SearchText {
+    match MessageParser::default().parse(raw) {
+        Some(message) if !message.parts.is_empty() => text::search_text(&message),
+        _ => SearchText {
+            headers: String::new(),
+            body: String::from_utf8_lossy(raw).into_owned(),
+        },
+    }
+}
+
+fn unparsable(raw: &[u8]) -> MessageFacts {
     let body_start = find_body_start(raw);
     let body = BodyPart {
         media_type: "text".into(),
@@ -47,15 +46,9 @@ fn unparsable(raw: &[u8]) -> ParsedMessage {
         lines: count_lines(raw.get(body_start..).unwrap_or_default()),
         ..BodyPart::default()
     };
-    ParsedMessage {
-        facts: MessageFacts {
-            body,
-            ..MessageFacts::default()
-        },
-        text: SearchText {
-            headers: String::new(),
-            body: String::from_utf8_lossy(raw).into_owned(),
-        },
+    MessageFacts {
+        body,
+        ..MessageFacts::default()
     }
 }
 
@@ -295,10 +288,10 @@ Hello quokka\r\nsecond line\r\n";
 
     #[test]
     fn envelope_of_a_simple_message() {
-        let p = parse_message(SIMPLE);
-        let env = &p.facts.envelope;
+        let facts = message_facts(SIMPLE);
+        let env = &facts.envelope;
         assert_eq!(env.subject.as_deref(), Some("=?utf-8?q?Gr=C3=BC=C3=9Fe?="));
-        assert_eq!(p.facts.subject.as_deref(), Some("Grüße"));
+        assert_eq!(facts.subject.as_deref(), Some("Grüße"));
         assert_eq!(env.date.as_deref(), Some("Tue, 1 Jul 2025 10:00:00 +0200"));
         assert_eq!(env.message_id.as_deref(), Some("<m1@example.test>"));
         let ann = EnvelopeAddress::Mailbox {
@@ -312,9 +305,9 @@ Hello quokka\r\nsecond line\r\n";
         assert_eq!(env.to.len(), 5, "{:?}", env.to);
         assert_eq!(env.to[1], EnvelopeAddress::GroupStart("Team".into()));
         assert_eq!(env.to[4], EnvelopeAddress::GroupEnd);
-        assert_eq!(p.facts.sent_date, Some(1_751_356_800));
-        assert_eq!(p.facts.references, ["a@x", "b@x"]);
-        let body = &p.facts.body;
+        assert_eq!(facts.sent_date, Some(1_751_356_800));
+        assert_eq!(facts.references, ["a@x", "b@x"]);
+        let body = &facts.body;
         assert_eq!(
             (body.media_type.as_str(), body.media_subtype.as_str()),
             ("text", "plain")
@@ -324,8 +317,9 @@ Hello quokka\r\nsecond line\r\n";
             b"Hello quokka\r\nsecond line\r\n"
         );
         assert_eq!(body.lines, 2);
-        assert!(p.text.body.contains("quokka"));
-        assert!(p.text.headers.contains("Grüße"));
+        let text = search_text(SIMPLE);
+        assert!(text.body.contains("quokka"));
+        assert!(text.headers.contains("Grüße"));
     }
 
     #[test]
@@ -335,8 +329,8 @@ preamble\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfirst part\r\
 --b1\r\nContent-Type: message/rfc822\r\n\r\nFrom: inner@example.test\r\nSubject: inner\r\n\r\ninner body\r\n\
 --b1\r\nContent-Type: application/pdf; name=\"x.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\
 Content-Disposition: attachment; filename=\"x.pdf\"\r\n\r\nAAAA\r\n--b1--\r\n";
-        let p = parse_message(raw);
-        let root = &p.facts.body;
+        let facts = message_facts(raw);
+        let root = &facts.body;
         let PartChildren::Multipart(parts) = &root.children else {
             panic!("not multipart: {root:?}");
         };
@@ -374,16 +368,17 @@ Content-Disposition: attachment; filename=\"x.pdf\"\r\n\r\nAAAA\r\n--b1--\r\n";
             b"no header end",
             b"A: b\n\nbody",
         ] {
-            let p = parse_message(raw);
-            assert!(p.facts.body.body_end as usize <= raw.len());
-            assert!(p.facts.body.body_start <= p.facts.body.body_end);
+            let body = message_facts(raw).body;
+            assert!(body.body_end as usize <= raw.len());
+            assert!(body.body_start <= body.body_end);
+            let _ = search_text(raw);
         }
     }
 
     #[test]
     fn single_part_body_is_part_one() {
-        let p = parse_message(SIMPLE);
-        assert_eq!(p.facts.body.part(&[1]), Some(&p.facts.body));
-        assert!(p.facts.body.part(&[2]).is_none());
+        let facts = message_facts(SIMPLE);
+        assert_eq!(facts.body.part(&[1]), Some(&facts.body));
+        assert!(facts.body.part(&[2]).is_none());
     }
 }
