@@ -116,14 +116,15 @@ impl SqliteStore {
     }
 
     /// Relays changes made by other processes on the same store (e.g. `mailroom deliver` while
-    /// the server runs) to this process's subscribers. Runs until the store is dropped.
-    pub fn watch_external_changes(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// the server runs) to this process's subscribers, from every change committed after this
+    /// call returns. Runs until the store is dropped.
+    pub async fn watch_external_changes(
+        &self,
+        every: Duration,
+    ) -> Result<tokio::task::JoinHandle<()>> {
+        let mut last_seq = self.max_event_seq().await?;
         let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut last_seq = match weak.upgrade() {
-                Some(inner) => SqliteStore { inner }.max_event_seq().await.unwrap_or(0),
-                None => return,
-            };
+        Ok(tokio::spawn(async move {
             let mut ticker = tokio::time::interval(every);
             let mut ticks: u64 = 0;
             loop {
@@ -144,7 +145,7 @@ impl SqliteStore {
                     let _ = store.prune_events().await;
                 }
             }
-        })
+        }))
     }
 
     async fn max_event_seq(&self) -> Result<i64> {

@@ -36,7 +36,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         ensure_demo_account(&store).await?;
     }
     store.start_search_indexer()?;
-    let _watcher = store.watch_external_changes(EXTERNAL_CHANGE_POLL);
+    let _watcher = store.watch_external_changes(EXTERNAL_CHANGE_POLL).await?;
     let _purger = tokio::spawn(purge_recovery_area(
         store.clone(),
         config.storage.recovery_days,

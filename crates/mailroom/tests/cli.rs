@@ -1,0 +1,219 @@
+//! The admin CLI as an administrator uses it, beside a running server.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Env {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+fn env(extra: &str) -> Env {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("mailroom.toml");
+    std::fs::write(&config, format!("data_dir = \"data\"\n{extra}")).expect("config");
+    Env { _dir: dir, config }
+}
+
+fn mailroom(env: &Env, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .arg("--config")
+        .arg(&env.config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+fn ok(env: &Env, args: &[&str], stdin: &[u8]) -> String {
+    let out = mailroom(env, args, stdin);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const MESSAGE: &[u8] = b"From: a@example.org\nSubject: hi\n\nhello\n";
+
+#[test]
+fn admin_commands_work_while_the_server_runs() {
+    let env = env("");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .arg("--config")
+        .arg(&env.config)
+        .args(["serve", "--demo"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let stderr = server.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server starts");
+        if line.contains("mailroom is running") {
+            break;
+        }
+    }
+    ok(&env, &["domain", "add", "example.com"], b"");
+    assert!(ok(&env, &["account", "add", "alice@example.com"], b"").contains("password: "));
+    ok(
+        &env,
+        &["alias", "add", "info@example.com", "alice@example.com"],
+        b"",
+    );
+    assert!(
+        ok(
+            &env,
+            &["deliver", "info@example.com", "demo@example.test"],
+            MESSAGE
+        )
+        .contains("delivered as UID 1")
+    );
+    let list = ok(&env, &["account", "list"], b"");
+    let alice = list
+        .lines()
+        .find(|l| l.starts_with("alice@example.com"))
+        .expect("alice listed");
+    // One message; its size counts the CRLF line ends it is stored with.
+    assert!(alice.split_whitespace().nth(1) == Some("1"), "{alice}");
+    assert!(
+        alice.contains(&format!("{} B", MESSAGE.len() + 4)),
+        "{alice}"
+    );
+    assert!(
+        list.contains("demo@example.test"),
+        "the demo account exists"
+    );
+    assert_eq!(ok(&env, &["check"], b"").trim(), "store ok");
+
+    // SIGTERM stops the server cleanly.
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    assert!(server.wait().expect("wait").success());
+}
+
+#[test]
+fn deliver_exit_codes_follow_sysexits() {
+    let env = env("[storage]\nmax_message_size = \"1 KiB\"\n");
+    ok(&env, &["domain", "add", "example.com"], b"");
+    ok(
+        &env,
+        &[
+            "account",
+            "add",
+            "bob@example.com",
+            "--password-stdin",
+            "--max-messages",
+            "1",
+        ],
+        b"pw\n",
+    );
+    let code = |args: &[&str], stdin: &[u8]| mailroom(&env, args, stdin).status.code();
+    assert_eq!(
+        code(&["deliver", "nobody@example.com"], MESSAGE),
+        Some(67),
+        "EX_NOUSER"
+    );
+    assert_eq!(
+        code(&["deliver", "bob@example.com"], b""),
+        Some(65),
+        "EX_DATAERR: empty"
+    );
+    assert_eq!(
+        code(&["deliver", "bob@example.com"], &vec![b'x'; 2000]),
+        Some(65),
+        "EX_DATAERR: too large"
+    );
+    assert_eq!(code(&["deliver", "bob@example.com"], MESSAGE), Some(0));
+    assert_eq!(
+        code(&["deliver", "bob@example.com"], MESSAGE),
+        Some(75),
+        "EX_TEMPFAIL: over quota"
+    );
+    assert_eq!(
+        code(&["domain", "remove", "example.com"], b""),
+        Some(1),
+        "domain still has accounts"
+    );
+    let unknown_key = env_with_bad_config();
+    assert_eq!(
+        mailroom(&unknown_key, &["domain", "list"], b"")
+            .status
+            .code(),
+        Some(78),
+        "EX_CONFIG"
+    );
+}
+
+fn env_with_bad_config() -> Env {
+    env("colour = \"blue\"\n")
+}
+
+#[test]
+fn passwords_and_settings() {
+    let env = env("");
+    ok(&env, &["domain", "add", "example.com"], b"");
+    ok(
+        &env,
+        &["account", "add", "carol@example.com", "--password-stdin"],
+        b"first\n",
+    );
+    assert!(ok(&env, &["account", "password", "carol@example.com"], b"").contains("password: "));
+    let set = ok(
+        &env,
+        &[
+            "account",
+            "set",
+            "carol@example.com",
+            "--quota",
+            "25GB",
+            "--protocols",
+            "imap",
+            "--pop3-policy",
+            "delete",
+            "--disable",
+        ],
+        b"",
+    );
+    assert!(
+        set.contains("protocols imap, pop3 delete, disabled"),
+        "{set}"
+    );
+    assert!(
+        !mailroom(
+            &env,
+            &["account", "set", "carol@example.com", "--quota", "lots"],
+            b""
+        )
+        .status
+        .success()
+    );
+    ok(&env, &["account", "remove", "carol@example.com"], b"");
+    assert!(!ok(&env, &["account", "list"], b"").contains("carol"));
+}
