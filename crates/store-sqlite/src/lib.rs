@@ -3,6 +3,7 @@
 
 mod blobs;
 mod directory;
+mod leases;
 mod mailboxes;
 mod maintenance;
 mod messages;

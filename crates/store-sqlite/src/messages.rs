@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use mailroom_store::facts::message_facts;
 use mailroom_store::{
     AccountId, Appended, BlobHash, Change, ChangeKind, CopiedUid, Delivery, DeliveryOutcome,
-    FlagOp, FlagUpdate, Flags, MailDate, Mailbox, MailboxEvent, MailboxId, MessageMeta,
-    MessageSummary, Messages, NewMessage, Result, StoreError, TextField,
+    FlagOp, FlagUpdate, Flags, MailDate, Mailbox, MailboxEvent, MailboxId, MessageEntry,
+    MessageMeta, MessageSummary, Messages, NewMessage, Result, StoreError, TextField,
 };
 use rusqlite::{OptionalExtension, params};
 use std::sync::Arc;
@@ -470,6 +470,31 @@ impl Messages for SqliteStore {
                     )
                     .map_err(db)?;
                 let rows = stmt.query_map([mailbox.0], summary).map_err(db)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+            })
+            .await
+    }
+
+    async fn message_entries(&self, mailbox: MailboxId) -> Result<Vec<MessageEntry>> {
+        self.inner
+            .readers
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT m.uid, m.size, b.hash, m.pop3_uidl FROM messages m
+                         JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1 ORDER BY m.uid",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([mailbox.0], |r| {
+                        Ok(MessageEntry {
+                            uid: r.get(0)?,
+                            size: r.get::<_, i64>(1)? as u64,
+                            blob: crate::rows::blob_hash(&r.get::<_, Vec<u8>>(2)?),
+                            pop3_uidl: r.get(3)?,
+                        })
+                    })
+                    .map_err(db)?;
                 rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
             })
             .await

@@ -4,7 +4,8 @@ use mailroom_store::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE domains (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -113,7 +114,16 @@ CREATE TABLE events (
     kind        INTEGER NOT NULL,
     at          INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+-- Named expiring locks (the POP3 maildrop lock), shared by every process and node.
+CREATE TABLE leases (
+    name        TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
+];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     // IMMEDIATE takes the write lock up front, so two processes opening a new store at once

@@ -119,3 +119,30 @@ impl Fixture {
         self.clock.now()
     }
 }
+
+pub async fn leases_exclude_other_holders_until_expiry(f: &Fixture) {
+    let s = &f.store;
+    assert!(s.acquire_lease("pop3:1", "session-a", 600).await.unwrap());
+    assert!(
+        !s.acquire_lease("pop3:1", "session-b", 600).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        s.acquire_lease("pop3:1", "session-a", 600).await.unwrap(),
+        "a renews"
+    );
+    assert!(
+        s.acquire_lease("pop3:2", "session-b", 600).await.unwrap(),
+        "another name is free"
+    );
+    s.release_lease("pop3:1", "session-b").await.unwrap();
+    assert!(
+        !s.acquire_lease("pop3:1", "session-b", 600).await.unwrap(),
+        "only the holder releases"
+    );
+    s.release_lease("pop3:1", "session-a").await.unwrap();
+    assert!(s.acquire_lease("pop3:1", "session-b", 600).await.unwrap());
+    // A holder that vanished without releasing loses the lease when it expires.
+    f.clock.advance(601);
+    assert!(s.acquire_lease("pop3:1", "session-c", 600).await.unwrap());
+}

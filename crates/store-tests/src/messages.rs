@@ -415,3 +415,15 @@ pub async fn full_text_search_finds_substrings(f: &Fixture) {
         .uid;
     assert_eq!(search(Body, "quokka").await, [uids[2], late]);
 }
+
+pub async fn message_entries_list_sizes_and_blobs(f: &Fixture) {
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let uids = f.append(&inbox, 3).await;
+    let entries = f.store.message_entries(inbox.id).await.unwrap();
+    let metas = f.store.message_meta(inbox.id, &uids).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.uid).collect::<Vec<_>>(), uids);
+    for (e, m) in entries.iter().zip(&metas) {
+        assert_eq!((e.size, e.blob), (m.size, m.blob));
+        assert_eq!(e.pop3_uidl, None);
+    }
+}

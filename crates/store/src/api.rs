@@ -9,8 +9,8 @@ use crate::flags::FlagOp;
 use crate::ids::{AccountId, MailboxId, RecoveryId};
 use crate::mailbox::{Mailbox, MailboxName, MailboxStatus, SpecialUse};
 use crate::message::{
-    Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MessageMeta, MessageSummary,
-    NewMessage, TextField,
+    Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MessageEntry, MessageMeta,
+    MessageSummary, NewMessage, TextField,
 };
 use crate::recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};
 use async_trait::async_trait;
@@ -92,6 +92,8 @@ pub trait Messages: Send + Sync {
 
     /// UID, MODSEQ and flags of every message, ascending by UID.
     async fn message_list(&self, mailbox: MailboxId) -> Result<Vec<MessageSummary>>;
+    /// UID, size, blob and kept POP3 UIDL of every message, ascending by UID.
+    async fn message_entries(&self, mailbox: MailboxId) -> Result<Vec<MessageEntry>>;
     /// Full metadata and parsed facts for the given UIDs (missing UIDs are skipped).
     async fn message_meta(&self, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<MessageMeta>>;
     /// The bytes of a message, exactly as received.
@@ -162,7 +164,17 @@ pub trait Maintenance: Send + Sync {
     async fn check_integrity(&self) -> Result<Vec<String>>;
 }
 
-/// A complete backend.
-pub trait Store: Directory + Mailboxes + Messages + Recovery + Maintenance {}
+/// Named, expiring locks shared by every node (the POP3 maildrop lock, RFC 1939 §8).
+#[async_trait]
+pub trait Leases: Send + Sync {
+    /// Takes the lease `name` for `holder` for `ttl_seconds`, or renews it if `holder` has it.
+    /// False if someone else holds an unexpired lease.
+    async fn acquire_lease(&self, name: &str, holder: &str, ttl_seconds: i64) -> Result<bool>;
+    /// Gives the lease up if `holder` has it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+}
 
-impl<T: Directory + Mailboxes + Messages + Recovery + Maintenance> Store for T {}
+/// A complete backend.
+pub trait Store: Directory + Mailboxes + Messages + Recovery + Maintenance + Leases {}
+
+impl<T: Directory + Mailboxes + Messages + Recovery + Maintenance + Leases> Store for T {}

@@ -19,7 +19,7 @@ mod message;
 mod recovery;
 
 pub use account::{Account, AccountUpdate, Alias, Domain, NewAccount, Pop3Policy, Protocols};
-pub use api::{Directory, Mailboxes, Maintenance, Messages, Recovery, Store};
+pub use api::{Directory, Leases, Mailboxes, Maintenance, Messages, Recovery, Store};
 pub use blob::BlobHash;
 pub use changes::{Change, ChangeBus, ChangeKind, MailboxEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -29,7 +29,7 @@ pub use flags::{FlagOp, Flags, SystemFlags};
 pub use ids::{AccountId, DomainId, MailboxId, RecoveryId};
 pub use mailbox::{DEFAULT_MAILBOXES, Mailbox, MailboxName, MailboxStatus, SpecialUse};
 pub use message::{
-    Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MailDate, MessageMeta,
-    MessageSummary, NewMessage, TextField,
+    Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MailDate, MessageEntry,
+    MessageMeta, MessageSummary, NewMessage, TextField,
 };
 pub use recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};

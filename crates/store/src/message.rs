@@ -117,3 +117,13 @@ pub enum TextField {
     /// Both (SEARCH TEXT).
     All,
 }
+
+/// What POP3 needs of each message: its exact size, its blob, and a UIDL kept from an import
+/// or restore (None: the server derives one from UIDVALIDITY and UID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageEntry {
+    pub uid: u32,
+    pub size: u64,
+    pub blob: BlobHash,
+    pub pop3_uidl: Option<String>,
+}
