@@ -1,6 +1,7 @@
 //! Authentication: argon2id password hashes and the check protocols run at login.
 
 mod password;
+pub mod sasl;
 
 pub use password::{hash_password, verify_password};
 

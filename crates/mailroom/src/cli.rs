@@ -104,7 +104,8 @@ pub struct AccountSettings {
     /// Protocols allowed to log in, e.g. imap,pop3,submission.
     #[arg(long)]
     pub protocols: Option<String>,
-    /// What POP3 does with downloaded mail: keep (leave on server) or delete.
+    /// What POP3 does with downloaded mail: keep (leave on server), delete, or default (the
+    /// server's `[pop3] policy`).
     #[arg(long)]
     pub pop3_policy: Option<String>,
 }

@@ -14,8 +14,9 @@ pub struct Config {
     /// The name this server greets with and puts in its certificate.
     pub hostname: String,
     pub tls: TlsConfig,
+    pub auth: AuthConfig,
     pub imap: Listeners,
-    pub pop3: Listeners,
+    pub pop3: Pop3Section,
     pub smtp: Listeners,
     pub submission: Listeners,
     pub lmtp: Listeners,
@@ -29,6 +30,45 @@ pub struct TlsConfig {
     /// PEM certificate chain; with `key`. Without both, a self-signed pair is generated.
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Accept passwords over unencrypted connections from non-loopback clients. Off by
+    /// default: clients must use TLS (RFC 8314).
+    pub allow_plaintext: bool,
+    /// Milliseconds a failed login waits before its answer, to slow password guessing.
+    pub failure_delay_ms: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            allow_plaintext: false,
+            failure_delay_ms: 2000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Pop3Section {
+    pub listen: Vec<String>,
+    pub listen_tls: Vec<String>,
+    /// What POP3 does with downloaded mail for accounts without a policy of their own:
+    /// "keep" (leave on server) or "delete" (remove at QUIT, advertised as EXPIRE 0).
+    pub policy: String,
+}
+
+impl Default for Pop3Section {
+    fn default() -> Self {
+        Pop3Section {
+            listen: Vec::new(),
+            listen_tls: Vec::new(),
+            policy: "keep".into(),
+        }
+    }
 }
 
 /// Addresses a protocol listens on: `listen` in plain text (with STARTTLS where the protocol
@@ -70,8 +110,9 @@ impl Default for Config {
             data_dir: PathBuf::from("./mailroom-data"),
             hostname: "localhost".into(),
             tls: TlsConfig::default(),
+            auth: AuthConfig::default(),
             imap: Listeners::default(),
-            pop3: Listeners::default(),
+            pop3: Pop3Section::default(),
             smtp: Listeners::default(),
             submission: Listeners::default(),
             lmtp: Listeners::default(),
@@ -113,6 +154,7 @@ mod tests {
         assert!(!config.imap.listen.is_empty());
         assert!(toml::from_str::<Config>("hostnme = \"x\"").is_err());
         assert!(toml::from_str::<Config>("[imap]\nlisten = \"not a list\"").is_err());
+        assert_eq!(config.pop3.policy, "keep");
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl Directory for SqliteStore {
                             new.quota_bytes.map(|v| v as i64),
                             new.quota_messages.map(|v| v as i64),
                             new.protocols.0,
-                            new.pop3_policy.as_str(),
+                            new.pop3_policy.map(|p| p.as_str()),
                             ctx.now
                         ],
                     )
@@ -213,7 +213,10 @@ impl Directory for SqliteStore {
                     set("protocols", Value::Integer(i64::from(p.0)))?;
                 }
                 if let Some(p) = update.pop3_policy {
-                    set("pop3_policy", Value::Text(p.as_str().to_string()))?;
+                    set(
+                        "pop3_policy",
+                        p.map_or(Value::Null, |p| Value::Text(p.as_str().to_string())),
+                    )?;
                 }
                 if let Some(enabled) = update.enabled {
                     set("enabled", Value::Integer(i64::from(enabled)))?;

@@ -4,7 +4,7 @@ use crate::schema::db;
 use mailroom_store::facts::MessageFacts;
 use mailroom_store::{
     Account, AccountId, BlobHash, DomainId, Flags, MailDate, Mailbox, MailboxId, MailboxName,
-    MessageMeta, MessageSummary, Pop3Policy, Protocols, Result, SpecialUse, StoreError,
+    MessageMeta, MessageSummary, Protocols, Result, SpecialUse, StoreError,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ pub const ACCOUNT_COLUMNS: &str = "id, address, domain_id, password_hash, quota_
     quota_messages, protocols, pop3_policy, enabled, used_bytes, used_messages, created_at";
 
 pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
-    let policy: String = row.get(7)?;
+    let policy: Option<String> = row.get(7)?;
     Ok(Account {
         id: AccountId(row.get(0)?),
         address: row.get(1)?,
@@ -22,7 +22,7 @@ pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
         quota_bytes: row.get::<_, Option<i64>>(4)?.map(|v| v as u64),
         quota_messages: row.get::<_, Option<i64>>(5)?.map(|v| v as u64),
         protocols: Protocols(row.get(6)?),
-        pop3_policy: policy.parse().unwrap_or(Pop3Policy::LeaveOnServer),
+        pop3_policy: policy.and_then(|p| p.parse().ok()),
         enabled: row.get(8)?,
         used_bytes: row.get::<_, i64>(9)? as u64,
         used_messages: row.get::<_, i64>(10)? as u64,

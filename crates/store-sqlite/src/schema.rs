@@ -19,7 +19,7 @@ CREATE TABLE accounts (
     quota_bytes     INTEGER,
     quota_messages  INTEGER,
     protocols       INTEGER NOT NULL,
-    pop3_policy     TEXT NOT NULL,
+    pop3_policy     TEXT,
     enabled         INTEGER NOT NULL DEFAULT 1,
     used_bytes      INTEGER NOT NULL DEFAULT 0,
     used_messages   INTEGER NOT NULL DEFAULT 0,

@@ -108,7 +108,8 @@ pub struct Account {
     pub quota_bytes: Option<u64>,
     pub quota_messages: Option<u64>,
     pub protocols: Protocols,
-    pub pop3_policy: Pop3Policy,
+    /// None: the server's configured default applies.
+    pub pop3_policy: Option<Pop3Policy>,
     pub enabled: bool,
     /// Bytes and messages in mailboxes, kept exact in the same transaction as every change.
     /// The recovery area does not count.
@@ -124,7 +125,7 @@ pub struct NewAccount {
     pub quota_bytes: Option<u64>,
     pub quota_messages: Option<u64>,
     pub protocols: Protocols,
-    pub pop3_policy: Pop3Policy,
+    pub pop3_policy: Option<Pop3Policy>,
 }
 
 impl NewAccount {
@@ -135,7 +136,7 @@ impl NewAccount {
             quota_bytes: None,
             quota_messages: None,
             protocols: Protocols::ALL,
-            pop3_policy: Pop3Policy::default(),
+            pop3_policy: None,
         }
     }
 }
@@ -147,7 +148,8 @@ pub struct AccountUpdate {
     pub quota_bytes: Option<Option<u64>>,
     pub quota_messages: Option<Option<u64>>,
     pub protocols: Option<Protocols>,
-    pub pop3_policy: Option<Pop3Policy>,
+    /// Some(None) returns the account to the server's default.
+    pub pop3_policy: Option<Option<Pop3Policy>>,
     pub enabled: Option<bool>,
 }
 

@@ -40,7 +40,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
                     human(a.used_bytes),
                     quota,
                     a.protocols.to_string(),
-                    a.pop3_policy.as_str()
+                    a.pop3_policy.map_or("default", |p| p.as_str())
                 );
             }
         }
@@ -82,7 +82,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
                 a.address,
                 a.quota_bytes.map_or("none".to_string(), human),
                 a.protocols,
-                a.pop3_policy.as_str(),
+                a.pop3_policy.map_or("default", |p| p.as_str()),
                 if a.enabled { "enabled" } else { "disabled" }
             );
         }
@@ -114,9 +114,17 @@ fn settings_update(s: &AccountSettings) -> anyhow::Result<AccountUpdate> {
             .map(parse_limit_count)
             .transpose()?,
         protocols: s.protocols.as_deref().map(str::parse).transpose()?,
-        pop3_policy: s.pop3_policy.as_deref().map(str::parse).transpose()?,
+        pop3_policy: s.pop3_policy.as_deref().map(parse_policy).transpose()?,
         ..Default::default()
     })
+}
+
+/// keep | delete | default (the server's configured default).
+fn parse_policy(text: &str) -> anyhow::Result<Option<mailroom_store::Pop3Policy>> {
+    if text.eq_ignore_ascii_case("default") {
+        return Ok(None);
+    }
+    Ok(Some(text.parse()?))
 }
 
 /// "25GB", "500 MiB" → bytes; "none" → no limit.

@@ -4,12 +4,16 @@
 use crate::commands::open_store;
 use crate::config::{Config, Listeners};
 use anyhow::Context;
+use mailroom_auth::Authenticator;
 use mailroom_auth::hash_password;
-use mailroom_net::{TlsFiles, load_or_create_tls};
-use mailroom_store::{Directory, NewAccount, Recovery};
+use mailroom_net::{TlsAcceptor, TlsFiles, bind_all, load_or_create_tls};
+use mailroom_pop3::{Pop3Config, Pop3Server};
+use mailroom_store::{Directory, NewAccount, Pop3Policy, Recovery, Store};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 const DEMO_ADDRESS: &str = "demo@example.test";
 const DEMO_PASSWORD: &str = "demo";
@@ -27,7 +31,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         (None, None) => None,
         _ => anyhow::bail!("[tls] needs both cert and key"),
     };
-    let _tls = load_or_create_tls(
+    let tls = load_or_create_tls(
         tls_files.as_ref(),
         &config.data_dir.join("tls"),
         &config.hostname,
@@ -41,9 +45,12 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         store.clone(),
         config.storage.recovery_days,
     ));
+    let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let auth = Authenticator::new(shared.clone());
+    let (stop, stopped) = watch::channel(false);
+    start_pop3(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
     for (protocol, listeners) in [
         ("imap", &config.imap),
-        ("pop3", &config.pop3),
         ("smtp", &config.smtp),
         ("submission", &config.submission),
         ("lmtp", &config.lmtp),
@@ -54,7 +61,48 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     tracing::info!(data_dir = %config.data_dir.display(), "mailroom is running");
     shutdown_signal().await;
     tracing::info!("shutting down");
+    let _ = stop.send(true);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves when the server is told to stop.
+fn stop_signal(stopped: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + use<> {
+    let mut stopped = stopped.clone();
+    async move {
+        let _ = stopped.wait_for(|&stop| stop).await;
+    }
+}
+
+async fn start_pop3(
+    config: &Config,
+    store: Arc<dyn Store>,
+    auth: Authenticator,
+    tls: TlsAcceptor,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let section = &config.pop3;
+    let default_policy: Pop3Policy = section.policy.parse().context("[pop3] policy")?;
+    let pop3 = Pop3Server::new(
+        store,
+        auth,
+        Some(tls),
+        Pop3Config {
+            hostname: config.hostname.clone(),
+            allow_plaintext_auth: config.auth.allow_plaintext,
+            default_policy,
+            auth_failure_delay: Duration::from_millis(config.auth.failure_delay_ms),
+            ..Pop3Config::default()
+        },
+    );
+    for (addrs, implicit_tls) in [(&section.listen, false), (&section.listen_tls, true)] {
+        for listener in bind_all(addrs).await? {
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, tls = implicit_tls, "pop3 listening");
+            let (pop3, stop) = (pop3.clone(), stop_signal(stopped));
+            tokio::spawn(async move { pop3.serve(listener, implicit_tls, stop).await });
+        }
+    }
+    Ok(())
 }
 
 /// Protocols whose server is not part of this build yet: their listeners are accepted in the

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# POP3 side by side: Dovecot and Mailroom, the same 5,000 messages, ../shared/bench/pop3_bench.py
+# (LIST, UIDL, RETR all, DELE all, QUIT) against both. Prints both results.
+# usage: bench/pop3.sh [COUNT]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+shared=${SHARED:-$root/../shared}
+count=${1:-5000}
+work=$(mktemp -d /tmp/mailroom-bench.XXXXXX)
+chmod 755 "$work"
+mbox="$root/target/tmp/bench.mbox"
+mkdir -p "$(dirname "$mbox")"
+[ -f "$mbox" ] || python3 "$shared/bench/make_mbox.py" "$mbox"
+cargo build --release -q -p mailroom --manifest-path "$root/Cargo.toml"
+bin="$root/target/release/mailroom"
+
+echo "== Dovecot"
+"$shared/peers/dovecot-up" "$work/dovecot" 21143 21110 21024 2 >/dev/null
+trap 'dovecot -c "$work/dovecot/dovecot.conf" stop 2>/dev/null || true; kill $mr_pid 2>/dev/null || true' EXIT
+python3 "$shared/bench/lmtp_deliver.py" --port 21024 --rcpt user1 --mbox "$mbox" --count "$count" | head -1
+python3 "$shared/bench/pop3_bench.py" --port 21110 --user user1 --pass pass
+
+echo "== Mailroom"
+cat > "$work/mailroom.toml" <<CONF
+data_dir = "$work/mailroom"
+[pop3]
+listen = ["127.0.0.1:22110"]
+CONF
+"$bin" --config "$work/mailroom.toml" domain add example.test >/dev/null
+echo pass | "$bin" --config "$work/mailroom.toml" account add user1@example.test --password-stdin >/dev/null
+python3 "$here/load_mbox.py" "$bin" "$work/mailroom.toml" user1@example.test "$mbox" --count "$count"
+MAILROOM_LOG=warn "$bin" --config "$work/mailroom.toml" serve & mr_pid=$!
+for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/22110) 2>/dev/null && break; sleep 0.1; done
+python3 "$shared/bench/pop3_bench.py" --port 22110 --user user1@example.test --pass pass

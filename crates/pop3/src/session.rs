@@ -1,0 +1,539 @@
+//! One POP3 session: the AUTHORIZATION and TRANSACTION states (RFC 1939 §4-6), with the
+//! single place that decides which command is allowed where.
+
+use crate::connection::{Connection, Line};
+use crate::maildrop::{Maildrop, OpenError};
+use crate::proto::{Command, ParseError, RespCode, dot_stuff, err, ok, parse_command};
+use crate::server::Shared;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use mailroom_auth::AuthError;
+use mailroom_auth::sasl::{self, Credentials};
+use mailroom_net::{MailStream, is_loopback};
+use mailroom_store::{Pop3Policy, Protocols};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+enum State {
+    Authorization { user: Option<String> },
+    Transaction(Box<Maildrop>),
+}
+
+/// What the read loop does after a command.
+enum Flow {
+    Continue,
+    Quit,
+    StartTls,
+}
+
+pub struct Session {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    state: State,
+}
+
+impl Session {
+    pub(crate) fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+        Session {
+            shared,
+            peer,
+            state: State::Authorization { user: None },
+        }
+    }
+
+    pub async fn run(mut self, stream: MailStream) {
+        let mut conn = Connection::new(stream);
+        let greeting = format!(
+            "+OK {} Mailroom POP3 ready\r\n",
+            self.shared.config.hostname
+        );
+        if conn.send(greeting.as_bytes()).await.is_err() {
+            return;
+        }
+        loop {
+            let idle = self.shared.config.idle_timeout;
+            let line = match tokio::time::timeout(idle, conn.read_line()).await {
+                Err(_) => {
+                    let _ = conn.send(&err(None, "Autologout: idle for too long")).await;
+                    break;
+                }
+                Ok(Err(_)) | Ok(Ok(Line::Eof)) => break,
+                Ok(Ok(Line::TooLong)) => {
+                    conn.queue(&err(None, "Line too long"));
+                    if flush_unless_pipelined(&mut conn).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Ok(Ok(Line::Data(line))) => line,
+            };
+            let flow = match parse_command(&line) {
+                Ok(command) => self.dispatch(&mut conn, command).await,
+                Err(e) => {
+                    let text = match e {
+                        ParseError::Unknown => "Unknown command".to_string(),
+                        other => other.to_string(),
+                    };
+                    conn.queue(&err(None, &text));
+                    Flow::Continue
+                }
+            };
+            match flow {
+                Flow::Continue => {
+                    if flush_unless_pipelined(&mut conn).await.is_err() {
+                        break;
+                    }
+                }
+                Flow::Quit => {
+                    conn.shutdown().await;
+                    return;
+                }
+                Flow::StartTls => match self.start_tls(conn).await {
+                    Some(upgraded) => conn = upgraded,
+                    None => break,
+                },
+            }
+        }
+        // Dropped or timed out: the maildrop is left exactly as it was (RFC 1939 §6).
+        if let State::Transaction(maildrop) =
+            std::mem::replace(&mut self.state, State::Authorization { user: None })
+        {
+            maildrop.abandon().await;
+        }
+    }
+}
+
+async fn flush_unless_pipelined(conn: &mut Connection) -> std::io::Result<()> {
+    if conn.has_pending_line() {
+        Ok(())
+    } else {
+        conn.flush().await
+    }
+}
+
+impl Session {
+    /// The one place that decides which command is valid in which state.
+    async fn dispatch(&mut self, conn: &mut Connection, command: Command) -> Flow {
+        let in_transaction = matches!(self.state, State::Transaction(_));
+        match (command, in_transaction) {
+            (Command::Capa, _) => self.capa(conn),
+            (Command::Quit, _) => return self.quit(conn).await,
+            (Command::Noop, true) => conn.queue(&ok("")),
+            (Command::Stls, false) => return self.stls(conn),
+            (Command::Utf8, false) => conn.queue(&ok("UTF8 enabled")),
+            (Command::User(name), false) => self.user(conn, name),
+            (Command::Pass(password), false) => self.pass(conn, password).await,
+            (
+                Command::Auth {
+                    mechanism,
+                    initial_response,
+                },
+                false,
+            ) => self.auth(conn, mechanism, initial_response).await,
+            (Command::Apop, false) => {
+                conn.queue(&err(None, "APOP is not supported; use USER/PASS or AUTH"))
+            }
+            (command, true) => self.transaction(conn, command).await,
+            (_, false) => conn.queue(&err(None, "Not allowed before authentication")),
+        }
+        Flow::Continue
+    }
+
+    fn tls_available(&self, conn: &Connection) -> bool {
+        self.shared.tls.is_some() && !conn.is_tls()
+    }
+
+    /// Passwords may cross only an encrypted connection, a loopback one, or any connection if
+    /// the configuration says so (RFC 8314 §5).
+    fn password_allowed(&self, conn: &Connection) -> bool {
+        self.shared.config.allow_plaintext_auth || is_loopback(&self.peer) || conn.is_tls()
+    }
+
+    fn capa(&mut self, conn: &mut Connection) {
+        let mut lines = vec![
+            "+OK Capability list follows".to_string(),
+            "TOP".into(),
+            "UIDL".into(),
+            "RESP-CODES".into(),
+            "AUTH-RESP-CODE".into(),
+            "PIPELINING".into(),
+            "UTF8".into(),
+            "LOGIN-DELAY 0".into(),
+            "IMPLEMENTATION Mailroom".into(),
+        ];
+        match &self.state {
+            State::Transaction(maildrop) => lines.push(expire(maildrop.policy).into()),
+            State::Authorization { .. } => {
+                // The policy can differ per account (RFC 2449 §6.7).
+                lines.push(format!(
+                    "{} USER",
+                    expire(self.shared.config.default_policy)
+                ));
+                if self.password_allowed(conn) {
+                    lines.push("USER".into());
+                    lines.push("SASL PLAIN LOGIN".into());
+                }
+                if self.tls_available(conn) {
+                    lines.push("STLS".into());
+                }
+            }
+        }
+        let mut out = lines.join("\r\n").into_bytes();
+        out.extend_from_slice(b"\r\n.\r\n");
+        conn.queue(&out);
+    }
+
+    fn stls(&mut self, conn: &mut Connection) -> Flow {
+        if !self.tls_available(conn) {
+            conn.queue(&err(None, "TLS is not available or already active"));
+            return Flow::Continue;
+        }
+        conn.queue(&ok("Begin TLS negotiation"));
+        Flow::StartTls
+    }
+
+    async fn start_tls(&mut self, mut conn: Connection) -> Option<Connection> {
+        let tls = self.shared.tls.clone()?;
+        conn.flush().await.ok()?;
+        match conn.start_tls(&tls).await {
+            Ok(upgraded) => {
+                // A new session begins: forget a user named in the clear (RFC 2595 §4).
+                self.state = State::Authorization { user: None };
+                Some(upgraded)
+            }
+            Err(e) => {
+                tracing::debug!(peer = %self.peer, "pop3 STLS handshake failed: {e}");
+                None
+            }
+        }
+    }
+
+    fn user(&mut self, conn: &mut Connection, name: String) {
+        if !self.password_allowed(conn) {
+            conn.queue(&err(
+                Some(RespCode::SysPerm),
+                "Use STLS before sending a password",
+            ));
+            return;
+        }
+        self.state = State::Authorization { user: Some(name) };
+        // Same answer for every name: no user enumeration.
+        conn.queue(&ok("Send your password"));
+    }
+
+    async fn pass(&mut self, conn: &mut Connection, password: String) {
+        let State::Authorization { user: Some(user) } = &self.state else {
+            conn.queue(&err(None, "Send USER first"));
+            return;
+        };
+        let credentials = Credentials {
+            username: user.clone(),
+            password,
+        };
+        self.state = State::Authorization { user: None };
+        self.login(conn, credentials).await;
+    }
+
+    /// AUTH (RFC 5034): PLAIN with or without an initial response, and LOGIN.
+    async fn auth(
+        &mut self,
+        conn: &mut Connection,
+        mechanism: Option<String>,
+        initial: Option<String>,
+    ) {
+        let Some(mechanism) = mechanism else {
+            conn.queue(b"+OK Mechanisms follow\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+            return;
+        };
+        if !self.password_allowed(conn) {
+            conn.queue(&err(
+                Some(RespCode::SysPerm),
+                "Use STLS before authenticating",
+            ));
+            return;
+        }
+        let credentials = match mechanism.as_str() {
+            "PLAIN" => {
+                let response = match initial {
+                    Some(r) => Some(r),
+                    None => self.challenge(conn, "").await,
+                };
+                let Some(decoded) = response.as_deref().and_then(decode_base64) else {
+                    return self.auth_aborted(conn, response.is_none());
+                };
+                sasl::decode_plain(&decoded).ok()
+            }
+            "LOGIN" => {
+                let user = match initial {
+                    Some(r) => Some(r),
+                    None => self.challenge(conn, sasl::LOGIN_USERNAME_PROMPT).await,
+                };
+                let Some(user) = user.as_deref().and_then(decode_base64) else {
+                    return self.auth_aborted(conn, user.is_none());
+                };
+                let password = self.challenge(conn, sasl::LOGIN_PASSWORD_PROMPT).await;
+                let Some(password) = password.as_deref().and_then(decode_base64) else {
+                    return self.auth_aborted(conn, password.is_none());
+                };
+                match (
+                    sasl::decode_login_field(&user),
+                    sasl::decode_login_field(&password),
+                ) {
+                    (Ok(username), Ok(password)) => Some(Credentials { username, password }),
+                    _ => None,
+                }
+            }
+            _ => {
+                conn.queue(&err(None, "Unsupported SASL mechanism"));
+                return;
+            }
+        };
+        match credentials {
+            Some(credentials) => self.login(conn, credentials).await,
+            None => conn.queue(&err(Some(RespCode::Auth), "Malformed SASL response")),
+        }
+    }
+
+    fn auth_aborted(&self, conn: &mut Connection, cancelled: bool) {
+        let text = if cancelled {
+            "Authentication cancelled"
+        } else {
+            "Invalid base64"
+        };
+        conn.queue(&err(None, text));
+    }
+
+    /// Sends "+ challenge" and reads the client's line; None if the client cancelled ("*")
+    /// or went away.
+    async fn challenge(&self, conn: &mut Connection, prompt: &str) -> Option<String> {
+        let line = format!("+ {prompt}\r\n");
+        conn.send(line.as_bytes()).await.ok()?;
+        match conn.read_line().await.ok()? {
+            Line::Data(line) if line != b"*" => String::from_utf8(line).ok(),
+            _ => None,
+        }
+    }
+
+    async fn login(&mut self, conn: &mut Connection, credentials: Credentials) {
+        let shared = self.shared.clone();
+        let account = shared
+            .auth
+            .authenticate(
+                &credentials.username,
+                &credentials.password,
+                Protocols::POP3,
+            )
+            .await;
+        let account = match account {
+            Ok(account) => account,
+            Err(AuthError::InvalidCredentials) | Err(AuthError::Disabled) => {
+                tracing::info!(peer = %self.peer, "pop3 login failed");
+                tokio::time::sleep(shared.config.auth_failure_delay).await;
+                conn.queue(&err(Some(RespCode::Auth), "Invalid user name or password"));
+                return;
+            }
+            Err(AuthError::ProtocolDisabled) => {
+                conn.queue(&err(
+                    Some(RespCode::SysPerm),
+                    "POP3 access is not enabled for this account",
+                ));
+                return;
+            }
+            Err(e) => {
+                tracing::error!("pop3 authentication failed: {e}");
+                conn.queue(&err(
+                    Some(RespCode::SysTemp),
+                    "Temporary server error, try again later",
+                ));
+                return;
+            }
+        };
+        let policy = account.pop3_policy.unwrap_or(shared.config.default_policy);
+        match Maildrop::open(shared.store.clone(), &account, policy, shared.holder_name()).await {
+            Ok(maildrop) => {
+                let (count, size) = maildrop.stat();
+                tracing::info!(peer = %self.peer, user = %account.address, "pop3 login");
+                self.state = State::Transaction(Box::new(maildrop));
+                conn.queue(&ok(&format!("Logged in, {count} messages ({size} octets)")));
+            }
+            Err(OpenError::InUse) => {
+                conn.queue(&err(
+                    Some(RespCode::InUse),
+                    "The maildrop is in use by another POP3 session",
+                ));
+            }
+            Err(OpenError::Store(e)) => {
+                tracing::error!("opening the maildrop of {} failed: {e}", account.address);
+                conn.queue(&err(
+                    Some(RespCode::SysTemp),
+                    "Cannot open the maildrop, try again later",
+                ));
+            }
+        }
+    }
+
+    async fn transaction(&mut self, conn: &mut Connection, command: Command) {
+        let State::Transaction(maildrop) = &mut self.state else {
+            return;
+        };
+        let reply = match command {
+            Command::Stat => {
+                let (count, size) = maildrop.stat();
+                ok(&format!("{count} {size}"))
+            }
+            Command::List(None) => {
+                let (count, size) = maildrop.stat();
+                let mut out = ok(&format!("{count} messages ({size} octets)"));
+                for (i, e) in maildrop
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| !e.deleted)
+                {
+                    out.extend_from_slice(format!("{} {}\r\n", i + 1, e.size).as_bytes());
+                }
+                out.extend_from_slice(b".\r\n");
+                out
+            }
+            Command::List(Some(n)) => match maildrop.get(n) {
+                Some(e) => ok(&format!("{n} {}", e.size)),
+                None => no_such_message(),
+            },
+            Command::Uidl(None) => {
+                let mut out = ok("");
+                for (i, e) in maildrop
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| !e.deleted)
+                {
+                    out.extend_from_slice(format!("{} {}\r\n", i + 1, e.uidl).as_bytes());
+                }
+                out.extend_from_slice(b".\r\n");
+                out
+            }
+            Command::Uidl(Some(n)) => match maildrop.get(n) {
+                Some(e) => ok(&format!("{n} {}", e.uidl)),
+                None => no_such_message(),
+            },
+            Command::Retr(n) => match maildrop.retrieve(n).await {
+                Some(Ok(bytes)) => {
+                    let mut out = ok(&format!("{} octets", bytes.len()));
+                    dot_stuff(&bytes, &mut out);
+                    out
+                }
+                Some(Err(e)) => read_failed(e),
+                None => no_such_message(),
+            },
+            Command::Top(n, lines) => match maildrop.peek(n).await {
+                Some(Ok(bytes)) => {
+                    let mut out = ok("Top of message follows");
+                    dot_stuff(top(&bytes, lines), &mut out);
+                    out
+                }
+                Some(Err(e)) => read_failed(e),
+                None => no_such_message(),
+            },
+            Command::Dele(n) => match maildrop.get_mut(n) {
+                Some(e) => {
+                    e.deleted = true;
+                    ok(&format!("Message {n} deleted"))
+                }
+                None => no_such_message(),
+            },
+            Command::Rset => {
+                for e in &mut maildrop.entries {
+                    e.deleted = false;
+                }
+                let (count, size) = maildrop.stat();
+                ok(&format!("{count} messages ({size} octets)"))
+            }
+            Command::Noop => ok(""),
+            _ => err(None, "Not allowed after authentication"),
+        };
+        conn.queue(&reply);
+    }
+
+    async fn quit(&mut self, conn: &mut Connection) -> Flow {
+        let state = std::mem::replace(&mut self.state, State::Authorization { user: None });
+        let reply = match state {
+            State::Authorization { .. } => ok("Bye"),
+            State::Transaction(maildrop) => match maildrop.commit().await {
+                Ok(removed) => ok(&format!("Bye, {removed} messages removed")),
+                Err(e) => {
+                    tracing::error!("pop3 update failed: {e}");
+                    err(
+                        Some(RespCode::SysTemp),
+                        "Some messages could not be removed",
+                    )
+                }
+            },
+        };
+        conn.queue(&reply);
+        Flow::Quit
+    }
+}
+
+fn expire(policy: Pop3Policy) -> &'static str {
+    match policy {
+        Pop3Policy::LeaveOnServer => "EXPIRE NEVER",
+        Pop3Policy::DeleteAfterDownload => "EXPIRE 0",
+    }
+}
+
+fn no_such_message() -> Vec<u8> {
+    err(None, "No such message")
+}
+
+fn read_failed(e: mailroom_store::StoreError) -> Vec<u8> {
+    tracing::error!("reading a message for POP3 failed: {e}");
+    err(
+        Some(RespCode::SysTemp),
+        "Cannot read the message, try again later",
+    )
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    if text == "=" {
+        return Some(Vec::new());
+    }
+    BASE64.decode(text.trim()).ok()
+}
+
+/// The header, the blank line, and the first `lines` lines of the body (RFC 1939 §7 TOP).
+fn top(message: &[u8], lines: u32) -> &[u8] {
+    let header_end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .or_else(|| message.windows(2).position(|w| w == b"\n\n").map(|i| i + 2))
+        .unwrap_or(message.len());
+    let mut end = header_end;
+    for _ in 0..lines {
+        match message
+            .get(end..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        {
+            Some(i) => end += i + 1,
+            None => {
+                end = message.len();
+                break;
+            }
+        }
+    }
+    message.get(..end).unwrap_or(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_lines() {
+        let m = b"A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\nl3\r\n";
+        assert_eq!(top(m, 0), b"A: 1\r\nB: 2\r\n\r\n");
+        assert_eq!(top(m, 2), b"A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\n");
+        assert_eq!(top(m, 99), m);
+        assert_eq!(top(b"no body", 3), b"no body");
+    }
+}
