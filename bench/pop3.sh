@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 shared=${SHARED:-$root/../shared}
 count=${1:-5000}
+mr_pid=""
 work=$(mktemp -d /tmp/mailroom-bench.XXXXXX)
 chmod 755 "$work"
 mbox="$root/target/tmp/bench.mbox"
@@ -17,8 +18,8 @@ bin="$root/target/release/mailroom"
 
 echo "== Dovecot"
 "$shared/peers/dovecot-up" "$work/dovecot" 21143 21110 21024 2 >/dev/null
-trap 'dovecot -c "$work/dovecot/dovecot.conf" stop 2>/dev/null || true; kill $mr_pid 2>/dev/null || true' EXIT
-python3 "$shared/bench/lmtp_deliver.py" --port 21024 --rcpt user1 --mbox "$mbox" --count "$count" | head -1
+trap 'dovecot -c "$work/dovecot/dovecot.conf" stop 2>/dev/null || true; [ -n "$mr_pid" ] && kill "$mr_pid" 2>/dev/null; true' EXIT
+python3 "$shared/bench/lmtp_deliver.py" --port 21024 --rcpt user1 --mbox "$mbox" --count "$count" | grep "^delivered"
 python3 "$shared/bench/pop3_bench.py" --port 21110 --user user1 --pass pass
 
 echo "== Mailroom"
