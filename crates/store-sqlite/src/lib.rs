@@ -1,6 +1,7 @@
 //! The embedded backend: SQLite (WAL, one writer thread with group commit, a pool of readers)
 //! for metadata and content-addressed blob files for message bodies.
 
+mod backup;
 mod blobs;
 mod directory;
 mod leases;
@@ -25,6 +26,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use writer::Writer;
 
+pub use backup::{
+    AccountSnapshot, BackupReader, MailboxSnapshot, Manifest, MessageSnapshot, list_backups,
+    prune_backups, restore_whole, verify_backup,
+};
 pub use maintenance::GC_GRACE_SECONDS;
 
 /// The store in one directory: `mail.db` (+ WAL) and `blobs/`.

@@ -3,10 +3,11 @@
 use crate::SqliteStore;
 use crate::blobs::BlobDir;
 use crate::rows::blob_hash;
+use crate::rows::load_account;
 use crate::schema::db;
 use crate::writer::WriteCtx;
 use async_trait::async_trait;
-use mailroom_store::{Maintenance, Result};
+use mailroom_store::{AccountId, Maintenance, Result};
 
 /// A blob nothing references is kept this long before its file is removed, so a delivery of
 /// the same content that wrote (or found) the file just before can still reference it.
@@ -49,6 +50,34 @@ pub(crate) fn collect_blobs(ctx: &WriteCtx<'_>, blobs: &BlobDir) -> Result<(u64,
 
 #[async_trait]
 impl Maintenance for SqliteStore {
+    async fn recalculate_usage(&self, account: AccountId) -> Result<((u64, u64), (u64, u64))> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let before = load_account(ctx.conn, account)?;
+                let (bytes, count): (i64, i64) = ctx
+                    .conn
+                    .query_row(
+                        "SELECT coalesce(sum(m.size), 0), count(*) FROM messages m
+                         JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE mb.account_id = ?1",
+                        [account.0],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(db)?;
+                ctx.conn
+                    .execute(
+                        "UPDATE accounts SET used_bytes = ?2, used_messages = ?3 WHERE id = ?1",
+                        rusqlite::params![account.0, bytes, count],
+                    )
+                    .map_err(db)?;
+                Ok((
+                    (before.used_bytes, before.used_messages),
+                    (bytes as u64, count as u64),
+                ))
+            })
+            .await
+    }
+
     async fn check_integrity(&self) -> Result<Vec<String>> {
         let blobs = self.inner.blobs.clone();
         self.inner

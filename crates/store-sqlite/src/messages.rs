@@ -408,7 +408,7 @@ impl Messages for SqliteStore {
                         size: p.size,
                         flags: &m.flags,
                         internal_date: m.internal_date.unwrap_or(MailDate::utc(ctx.now)),
-                        pop3_uidl: None,
+                        pop3_uidl: m.pop3_uidl.clone(),
                     },
                 )?);
             }

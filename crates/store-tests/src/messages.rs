@@ -225,6 +225,9 @@ pub async fn quota_is_enforced_and_exact(f: &Fixture) {
     assert_eq!(s.account(f.alice).await.unwrap().used_bytes, size);
     s.append(inbox.id, NewMessage::new(message)).await.unwrap();
     assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
+    let (before, after) = s.recalculate_usage(f.alice).await.unwrap();
+    assert_eq!(before, after, "the running counters were exact");
+    assert_eq!(after, (size * 2, 2));
 }
 
 pub async fn delivery_reports_per_recipient(f: &Fixture) {

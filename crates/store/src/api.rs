@@ -162,6 +162,9 @@ pub trait Maintenance: Send + Sync {
     /// Problems found in the store (empty when healthy): database integrity, usage counters that
     /// don't match the messages, referenced blobs that are missing or wrong.
     async fn check_integrity(&self) -> Result<Vec<String>>;
+    /// Recounts an account's usage (bytes, messages) from its messages and stores it; returns
+    /// (before, after). For `mailroom quota recalc`, after a restore or a suspected drift.
+    async fn recalculate_usage(&self, account: AccountId) -> Result<((u64, u64), (u64, u64))>;
 }
 
 /// Named, expiring locks shared by every node (the POP3 maildrop lock, RFC 1939 §8).

@@ -30,6 +30,8 @@ pub struct NewMessage {
     pub flags: Flags,
     /// None means "now".
     pub internal_date: Option<MailDate>,
+    /// A POP3 UIDL to keep (import, restore), so POP3 clients don't download it again.
+    pub pop3_uidl: Option<String>,
 }
 
 impl NewMessage {
@@ -38,6 +40,7 @@ impl NewMessage {
             content: content.into(),
             flags: Flags::default(),
             internal_date: None,
+            pop3_uidl: None,
         }
     }
 }
