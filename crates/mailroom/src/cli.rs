@@ -43,6 +43,78 @@ pub enum Command {
     },
     /// Check the store's integrity: database, usage counters, blob files.
     Check,
+    /// Deleted mail: list and restore what an account deleted in the last days.
+    #[command(subcommand)]
+    Recover(RecoverCommand),
+    /// Storage quotas.
+    #[command(subcommand)]
+    Quota(QuotaCommand),
+    /// Backups: the server takes one every night; these run, check and restore them.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Take a backup now (the server may keep running).
+    Run,
+    /// The backups there are.
+    List,
+    /// Check every checksum and that every message file is present (the newest without ID).
+    Verify { id: Option<String> },
+    /// Restore an account (or one of its folders) into the running server, or with no
+    /// --account the whole server (stop it first).
+    Restore {
+        id: String,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, requires = "account")]
+        folder: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecoverCommand {
+    /// What the account deleted and can still get back.
+    List {
+        address: String,
+        /// Only what was deleted on or after this date (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only what was deleted from this folder.
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// Put deleted messages back into their folders (recreated if gone), with their flags and
+    /// dates.
+    Restore {
+        address: String,
+        /// Everything recoverable.
+        #[arg(long, conflicts_with_all = ["id", "since"])]
+        all: bool,
+        /// Entries by the ID `recover list` shows.
+        #[arg(long, num_args = 1..)]
+        id: Vec<i64>,
+        /// Everything deleted on or after this date (YYYY-MM-DD, UTC).
+        #[arg(long, conflicts_with = "id")]
+        since: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuotaCommand {
+    /// Set the storage limit, e.g. 1MiB or 25GB ("none" removes it).
+    Set {
+        address: String,
+        size: String,
+        /// Also limit the number of messages ("none" removes it).
+        #[arg(long)]
+        messages: Option<String>,
+    },
+    /// Usage against the limits.
+    Show { address: String },
+    /// Recount an account's usage from its messages (all accounts without an address).
+    Recalc { address: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]

@@ -217,3 +217,126 @@ fn passwords_and_settings() {
     ok(&env, &["account", "remove", "carol@example.com"], b"");
     assert!(!ok(&env, &["account", "list"], b"").contains("carol"));
 }
+
+#[test]
+fn recover_and_quota_commands() {
+    use mailroom_store::{MailboxName, Mailboxes, Messages};
+    let env = env("");
+    ok(&env, &["domain", "add", "example.com"], b"");
+    ok(
+        &env,
+        &["account", "add", "dan@example.com", "--password-stdin"],
+        b"pw\n",
+    );
+    for subject in ["first", "second", "third"] {
+        ok(
+            &env,
+            &["deliver", "dan@example.com"],
+            format!("Subject: {subject}\nFrom: Eve <eve@example.org>\n\nbody\n").as_bytes(),
+        );
+    }
+    // Delete two messages the way a mail client would, through the store the server uses.
+    let data = env.config.parent().expect("dir").join("data");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let original = runtime.block_on(async {
+        let store = mailroom_store_sqlite::SqliteStore::open(&data).expect("open");
+        let dan = mailroom_store::Directory::account_by_address(&store, "dan@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let inbox = store
+            .mailbox(dan.id, &MailboxName::inbox())
+            .await
+            .unwrap()
+            .unwrap();
+        let meta = store.message_meta(inbox.id, &[1]).await.unwrap();
+        let bytes = store.read_blob(&meta[0].blob).await.unwrap();
+        store.expunge(inbox.id, &[1, 3]).await.unwrap();
+        bytes
+    });
+    let list = ok(&env, &["recover", "list", "dan@example.com"], b"");
+    assert!(
+        list.contains("first") && list.contains("third") && !list.contains("second"),
+        "{list}"
+    );
+    assert!(list.contains("Eve <eve@example.org>"), "{list}");
+    assert!(list.contains("2 recoverable message(s)"), "{list}");
+    assert!(
+        ok(
+            &env,
+            &["recover", "list", "dan@example.com", "--folder", "Sent"],
+            b""
+        )
+        .contains("0 recoverable")
+    );
+    let id = list
+        .lines()
+        .find(|l| l.contains("first"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("id")
+        .to_string();
+    let restored = ok(
+        &env,
+        &["recover", "restore", "dan@example.com", "--id", &id],
+        b"",
+    );
+    assert!(restored.contains("into INBOX as UID 4"), "{restored}");
+    let back = runtime.block_on(async {
+        let store = mailroom_store_sqlite::SqliteStore::open(&data).expect("open");
+        let dan = mailroom_store::Directory::account_by_address(&store, "dan@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let inbox = store
+            .mailbox(dan.id, &MailboxName::inbox())
+            .await
+            .unwrap()
+            .unwrap();
+        let meta = store.message_meta(inbox.id, &[4]).await.unwrap();
+        store.read_blob(&meta[0].blob).await.unwrap()
+    });
+    assert_eq!(back, original, "restored byte-identical");
+    assert!(
+        ok(
+            &env,
+            &["recover", "restore", "dan@example.com", "--all"],
+            b""
+        )
+        .contains("1 message(s) restored")
+    );
+    assert!(
+        !mailroom(&env, &["recover", "restore", "dan@example.com"], b"")
+            .status
+            .success(),
+        "nothing chosen"
+    );
+    assert!(
+        !mailroom(
+            &env,
+            &["recover", "list", "dan@example.com", "--since", "yesterday"],
+            b""
+        )
+        .status
+        .success()
+    );
+
+    let set = ok(
+        &env,
+        &[
+            "quota",
+            "set",
+            "dan@example.com",
+            "1MiB",
+            "--messages",
+            "100",
+        ],
+        b"",
+    );
+    assert!(
+        set.contains("of 1.0 MiB") && set.contains("3 of 100 (3%)"),
+        "{set}"
+    );
+    assert!(ok(&env, &["quota", "show", "dan@example.com"], b"").contains("messages 3 of 100"));
+    assert!(ok(&env, &["quota", "recalc"], b"").contains("dan@example.com: "));
+    assert!(ok(&env, &["quota", "set", "dan@example.com", "none"], b"").contains("of unlimited"));
+}

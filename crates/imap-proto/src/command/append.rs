@@ -59,7 +59,8 @@ impl Append {
     }
 }
 
-/// `[flag-list SP] [date-time SP] (literal / literal8)`.
+/// `[flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "(" literal8 ")")`
+/// (the last from RFC 6855 §4, UTF8=ACCEPT).
 fn parse_message(c: &mut Cursor) -> PResult<AppendMessage> {
     let mut flags = Vec::new();
     let mut date = None;
@@ -79,6 +80,22 @@ fn parse_message(c: &mut Cursor) -> PResult<AppendMessage> {
                 date,
                 data: Bytes::copy_from_slice(data),
                 binary,
+            })
+        }
+        b'U' | b'u' => {
+            if !c.word()?.eq_ignore_ascii_case("UTF8") {
+                return c.syntax("message literal");
+            }
+            c.sp()?;
+            c.expect(b'(', "(")?;
+            let (data, _) = c.literal_any(true)?;
+            c.expect(b')', ")")?;
+            Ok(AppendMessage {
+                flags,
+                date,
+                data: Bytes::copy_from_slice(data),
+                // Written back as literal8: the content may be 8-bit.
+                binary: true,
             })
         }
         _ => c.syntax("message literal"),
@@ -135,6 +152,13 @@ mod tests {
                 },
             ),
             (
+                b"x UTF8 (~{2}\r\nhi)",
+                Append {
+                    mailbox: Mailbox::new("x"),
+                    messages: NonEmpty::new(msg(vec![], None, b"hi", true)),
+                },
+            ),
+            (
                 b"x ~{3}\r\na\0b",
                 Append {
                     mailbox: Mailbox::new("x"),
@@ -178,6 +202,8 @@ mod tests {
             b"x {3}\r\na\0b",
             b"x \"bad date\" {1}\r\na",
             b"x {1}\r\na junk",
+            b"x UTF9 (~{1}\r\na)",
+            b"x UTF8 (~{1}\r\na",
         ];
         for &input in cases {
             assert!(

@@ -1,0 +1,238 @@
+//! LOGIN (RFC 9051 §6.2.3) and AUTHENTICATE PLAIN (RFC 4616) / LOGIN with SASL-IR (RFC 4959).
+
+use crate::error::{ImapError, error_response};
+use crate::session::{Done, Flow, Session, State, User};
+use mailroom_auth::AuthError;
+use mailroom_imap_proto::command::session::{Authenticate, Login};
+use mailroom_imap_proto::response::{Code, Completion, Response, Text};
+use mailroom_imap_proto::{AuthenticateResponse, Tag};
+use mailroom_store::Protocols;
+
+/// A SASL exchange waiting for the client's next line.
+pub(crate) struct SaslExchange {
+    pub tag: Tag,
+    step: Step,
+}
+
+enum Step {
+    /// PLAIN without an initial response: the empty challenge was sent.
+    Plain,
+    /// LOGIN: "Username:" was sent.
+    LoginUser,
+    /// LOGIN: "Password:" was sent.
+    LoginPassword(String),
+}
+
+impl SaslExchange {
+    /// The challenge to send before the client's next line.
+    pub fn challenge(&self) -> &'static [u8] {
+        match self.step {
+            Step::Plain => b"",
+            Step::LoginUser => b"Username:",
+            Step::LoginPassword(_) => b"Password:",
+        }
+    }
+}
+
+pub(crate) async fn login(s: &mut Session, login: Login) -> Result<Done, ImapError> {
+    if s.login_disabled() {
+        return Err(ImapError::no_code(
+            Code::PrivacyRequired,
+            "LOGIN is disabled on this connection; use STARTTLS first",
+        ));
+    }
+    let user = String::from_utf8(login.username).map_err(|_| ImapError::bad("bad username"))?;
+    let password = String::from_utf8(login.password.into_inner())
+        .map_err(|_| ImapError::no_code(Code::AuthenticationFailed, "invalid credentials"))?;
+    log_in(s, &user, &password, "LOGIN completed").await
+}
+
+pub(crate) async fn authenticate(
+    s: &mut Session,
+    tag: &Tag,
+    auth: Authenticate,
+) -> Result<Done, ImapError> {
+    if s.login_disabled() {
+        return Err(ImapError::no_code(
+            Code::PrivacyRequired,
+            "authentication is disabled on this connection; use STARTTLS first",
+        ));
+    }
+    let step = match auth.mechanism.as_str() {
+        "PLAIN" => Step::Plain,
+        "LOGIN" => Step::LoginUser,
+        _ => return Err(ImapError::no("unsupported authentication mechanism")),
+    };
+    let exchange = SaslExchange {
+        tag: tag.clone(),
+        step,
+    };
+    match auth.initial_response {
+        // RFC 4959: the initial response answers the first (empty) challenge.
+        Some(data) => match sasl_step(s, exchange, data.into_inner()).await {
+            Ok(Some(next)) => Ok(Done {
+                code: None,
+                text: String::new(),
+                flow: Flow::Sasl(next),
+            }),
+            Ok(None) => Ok(Done::with_code(
+                capability_code(s),
+                "AUTHENTICATE completed",
+            )),
+            Err(e) => Err(e),
+        },
+        None => Ok(Done {
+            code: None,
+            text: String::new(),
+            flow: Flow::Sasl(exchange),
+        }),
+    }
+}
+
+/// Continues an exchange with the client's line; queues the tagged answer when it ends.
+pub(crate) async fn continue_sasl(
+    s: &mut Session,
+    exchange: SaslExchange,
+    response: AuthenticateResponse,
+) -> Flow {
+    let tag = exchange.tag.clone();
+    let data = match response {
+        AuthenticateResponse::Cancel => {
+            s.push(error_response(
+                Some(tag),
+                &ImapError::bad("AUTHENTICATE cancelled"),
+            ));
+            return Flow::Continue;
+        }
+        AuthenticateResponse::Data(data) => data.into_inner(),
+    };
+    match sasl_step(s, exchange, data).await {
+        Ok(Some(next)) => Flow::Sasl(next),
+        Ok(None) => {
+            let code = capability_code(s);
+            s.push(Response::tagged(
+                tag,
+                Completion::Ok,
+                code,
+                Text::sanitized("AUTHENTICATE completed"),
+            ));
+            Flow::Continue
+        }
+        Err(e) => {
+            s.push(error_response(Some(tag), &e));
+            Flow::Continue
+        }
+    }
+}
+
+/// One SASL step: `Some` to ask for more, `None` when logged in.
+async fn sasl_step(
+    s: &mut Session,
+    exchange: SaslExchange,
+    data: Vec<u8>,
+) -> Result<Option<SaslExchange>, ImapError> {
+    let text = |bytes: &[u8]| {
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| ImapError::no_code(Code::AuthenticationFailed, "invalid credentials"))
+    };
+    match exchange.step {
+        Step::Plain => {
+            // RFC 4616 §2: [authzid] NUL authcid NUL passwd.
+            let mut fields = data.split(|&b| b == 0);
+            let (Some(authz), Some(authc), Some(pass), None) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                return Err(ImapError::bad("malformed PLAIN response"));
+            };
+            if !authz.is_empty() && authz != authc {
+                return Err(ImapError::no_code(
+                    Code::AuthorizationFailed,
+                    "cannot act as another user",
+                ));
+            }
+            log_in(s, &text(authc)?, &text(pass)?, "").await?;
+            Ok(None)
+        }
+        Step::LoginUser => Ok(Some(SaslExchange {
+            tag: exchange.tag,
+            step: Step::LoginPassword(text(&data)?),
+        })),
+        Step::LoginPassword(user) => {
+            log_in(s, &user, &text(&data)?, "").await?;
+            Ok(None)
+        }
+    }
+}
+
+/// RFC 9051 §7.1: the tagged OK of a login may carry the new capability list.
+fn capability_code(s: &Session) -> Option<Code> {
+    s.capabilities().map(Code::Capability)
+}
+
+/// Guessing passwords costs a new connection after this many failures.
+const MAX_AUTH_FAILURES: u32 = 5;
+
+/// Counts a failed attempt; past the limit the session ends with BYE (RFC 9051 §7.1.5).
+fn failed(s: &mut Session, error: ImapError) -> ImapError {
+    s.auth_failures += 1;
+    if s.auth_failures >= MAX_AUTH_FAILURES {
+        s.push(error_response(
+            None,
+            &ImapError::Bye(None, "too many failed authentication attempts".into()),
+        ));
+        s.state = State::Logout;
+    }
+    error
+}
+
+async fn log_in(
+    s: &mut Session,
+    address: &str,
+    password: &str,
+    text: &str,
+) -> Result<Done, ImapError> {
+    let account = match s
+        .shared
+        .auth
+        .authenticate(address, password, Protocols::IMAP)
+        .await
+    {
+        Ok(account) => account,
+        Err(AuthError::InvalidCredentials) => {
+            return Err(failed(
+                s,
+                ImapError::no_code(Code::AuthenticationFailed, "invalid credentials"),
+            ));
+        }
+        Err(AuthError::Disabled | AuthError::ProtocolDisabled) => {
+            return Err(ImapError::no_code(
+                Code::AuthorizationFailed,
+                "IMAP access is not enabled for this account",
+            ));
+        }
+        Err(AuthError::Store(e)) => return Err(ImapError::Store(e)),
+        Err(e) => {
+            tracing::error!(error = %e, "authentication failed on the server side");
+            return Err(ImapError::no_code(
+                Code::Unavailable,
+                "temporary failure, try again later",
+            ));
+        }
+    };
+    let Some(slot) = s
+        .shared
+        .users
+        .acquire(account.id, s.shared.config.max_connections_per_user)
+    else {
+        return Err(ImapError::no_code(
+            Code::Limit,
+            "too many sessions for this account",
+        ));
+    };
+    tracing::info!(account = %account.address, "IMAP login");
+    s.state = State::Authenticated(User {
+        account,
+        _slot: slot,
+    });
+    Ok(Done::with_code(capability_code(s), text))
+}

@@ -1,0 +1,221 @@
+//! SEARCH / UID SEARCH (RFC 9051 §6.4.4) with ESEARCH return options (RFC 4731), SEARCHRES
+//! (RFC 5182), CONDSTORE MODSEQ (RFC 7162 §3.1.5) and WITHIN (RFC 5032). BODY and TEXT are
+//! answered by the store's full-text index; everything else from the view and the facts.
+
+use crate::cmd::fetch::email_id;
+use crate::error::ImapError;
+use crate::search::{Context, Message, Needs, TextQuery, matches, needs, uses_modseq};
+use crate::session::{Done, Session, State};
+use crate::view::to_sequence_set;
+use mailroom_imap_proto::Tag;
+use mailroom_imap_proto::command::search::{Search, SearchKey, SearchReturn};
+use mailroom_imap_proto::response::{Code, Data, ESearch, ESearchItem, Response};
+use mailroom_store::{MessageMeta, TextField};
+use std::collections::{HashMap, HashSet};
+use std::num::{NonZeroU32, NonZeroU64};
+
+const META_BATCH: usize = 512;
+
+pub(crate) async fn search(s: &mut Session, tag: &Tag, cmd: Search) -> Result<Done, ImapError> {
+    if let Some(charset) = &cmd.charset {
+        check_charset(charset)?;
+    }
+    let criteria = SearchKey::And(cmd.criteria.clone());
+    if uses_modseq(&criteria) {
+        s.enabled.condstore = true;
+    }
+    let result = run(s, &criteria).await;
+    let saves = cmd
+        .return_opts
+        .as_ref()
+        .is_some_and(|o| o.contains(&SearchReturn::Save));
+    let (indices, modseq) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            // RFC 5182 §2.1: a failed SEARCH with SAVE leaves an empty result.
+            if saves {
+                s.saved_search = Some(Vec::new());
+            }
+            return Err(e);
+        }
+    };
+    let State::Selected(selected) = &s.state else {
+        return Err(ImapError::bad("no mailbox selected"));
+    };
+    let uids = selected.view.uids(&indices);
+    let ids: Vec<u32> = if cmd.uid {
+        uids.clone()
+    } else {
+        indices.iter().map(|&i| i as u32 + 1).collect()
+    };
+    let modseq = modseq.and_then(NonZeroU64::new);
+    let text = if cmd.uid {
+        "UID SEARCH completed"
+    } else {
+        "SEARCH completed"
+    };
+    // RFC 9051 §7.3.4: IMAP4rev2 has no SEARCH response; a plain SEARCH answers ESEARCH ALL.
+    let return_opts = match cmd.return_opts {
+        None if s.enabled.rev2 => Some(vec![SearchReturn::All]),
+        other => other,
+    };
+    let Some(opts) = return_opts else {
+        s.push(Response::Data(Data::Search {
+            ids: ids.iter().filter_map(|&n| NonZeroU32::new(n)).collect(),
+            modseq,
+        }));
+        return Ok(Done::ok(text));
+    };
+    let mut opts = opts;
+    if opts.is_empty() {
+        // RFC 4731 §3.1: RETURN () means RETURN (ALL).
+        opts.push(SearchReturn::All);
+    }
+    let min = ids.iter().min().copied().and_then(NonZeroU32::new);
+    let max = ids.iter().max().copied().and_then(NonZeroU32::new);
+    if saves {
+        // RFC 5182 §2.4: with only MIN and/or MAX beside SAVE, just those are saved.
+        let only_bounds = opts.iter().all(|o| {
+            matches!(
+                o,
+                SearchReturn::Save | SearchReturn::Min | SearchReturn::Max
+            )
+        }) && opts.len() > 1;
+        let saved: Vec<u32> = if only_bounds {
+            let pick = |n: Option<NonZeroU32>| {
+                n.and_then(|n| ids.iter().position(|&x| x == n.get()))
+                    .and_then(|p| uids.get(p).copied())
+            };
+            let mut v = Vec::new();
+            if opts.contains(&SearchReturn::Min) {
+                v.extend(pick(min));
+            }
+            if opts.contains(&SearchReturn::Max) {
+                v.extend(pick(max));
+            }
+            v
+        } else {
+            uids.clone()
+        };
+        s.saved_search = Some(saved);
+        if opts.iter().all(|o| *o == SearchReturn::Save) {
+            return Ok(Done::ok(text));
+        }
+    }
+    let mut items = Vec::new();
+    for opt in &opts {
+        match opt {
+            SearchReturn::Min => items.extend(min.map(ESearchItem::Min)),
+            SearchReturn::Max => items.extend(max.map(ESearchItem::Max)),
+            SearchReturn::All => items.extend(to_sequence_set(&ids).map(ESearchItem::All)),
+            SearchReturn::Count => items.push(ESearchItem::Count(ids.len() as u32)),
+            SearchReturn::Save => {}
+        }
+    }
+    if !ids.is_empty() {
+        items.extend(modseq.map(ESearchItem::ModSeq));
+    }
+    s.push(Response::Data(Data::ESearch(ESearch {
+        tag: Some(tag.clone()),
+        uid: cmd.uid,
+        items,
+    })));
+    Ok(Done::ok(text))
+}
+
+/// RFC 9051 §6.4.4: UTF-8 and US-ASCII must be supported; others may be refused.
+pub(crate) fn check_charset(charset: &str) -> Result<(), ImapError> {
+    if ["UTF-8", "US-ASCII"]
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(charset))
+    {
+        Ok(())
+    } else {
+        Err(ImapError::no_code(
+            Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()]),
+            "unsupported charset",
+        ))
+    }
+}
+
+/// The matching view indices, and the highest MODSEQ among them when a MODSEQ key was used.
+pub(crate) async fn run(
+    s: &Session,
+    criteria: &SearchKey,
+) -> Result<(Vec<usize>, Option<u64>), ImapError> {
+    let State::Selected(selected) = &s.state else {
+        return Err(ImapError::bad("no mailbox selected"));
+    };
+    let store = s.store();
+    let mut need = Needs::default();
+    needs(criteria, &mut need);
+    let mut text_hits: HashMap<TextQuery, HashSet<u32>> = HashMap::new();
+    for query in need.text {
+        let (field, needle) = match &query {
+            TextQuery::Body(n) => (TextField::Body, n.clone()),
+            TextQuery::Text(n) => (TextField::All, n.clone()),
+        };
+        let uids = store
+            .search_text(selected.mailbox.id, field, &needle)
+            .await?;
+        text_hits.insert(query, uids.into_iter().collect());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let ctx = Context {
+        largest_seq: selected.view.len(),
+        largest_uid: selected.view.max_uid(),
+        saved: s.saved_search.as_deref(),
+        now,
+        text_hits: &text_hits,
+    };
+    let all: Vec<usize> = (0..selected.view.messages.len()).collect();
+    let mut out = Vec::new();
+    for batch in all.chunks(META_BATCH) {
+        let metas: HashMap<u32, MessageMeta> = if need.meta {
+            store
+                .message_meta(selected.mailbox.id, &selected.view.uids(batch))
+                .await?
+                .into_iter()
+                .map(|m| (m.uid, m))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        for &index in batch {
+            let Some(summary) = selected.view.messages.get(index) else {
+                continue;
+            };
+            let meta = metas.get(&summary.uid);
+            let header = match (need.header, meta) {
+                (true, Some(meta)) => {
+                    let blob = store.read_blob(&meta.blob).await?;
+                    let body = &meta.facts.body;
+                    blob.get(body.header_start as usize..body.body_start as usize)
+                        .map(<[u8]>::to_vec)
+                }
+                _ => None,
+            };
+            let id = meta.and_then(email_id);
+            let message = Message {
+                seq: index as u32 + 1,
+                summary,
+                meta,
+                header: header.as_deref(),
+                email_id: id.as_ref(),
+            };
+            if matches(criteria, &message, &ctx) {
+                out.push(index);
+            }
+        }
+    }
+    let modseq = uses_modseq(criteria).then(|| {
+        out.iter()
+            .filter_map(|&i| selected.view.messages.get(i))
+            .map(|m| m.modseq)
+            .max()
+            .unwrap_or(0)
+    });
+    Ok((out, modseq))
+}

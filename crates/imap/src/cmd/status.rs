@@ -1,0 +1,71 @@
+//! STATUS (RFC 9051 §6.3.11) and the values LIST-STATUS (RFC 5819) reuses.
+
+use crate::error::ImapError;
+use crate::names::from_wire;
+use crate::session::{Done, Session};
+use mailroom_imap_proto::Mailbox as WireName;
+use mailroom_imap_proto::ObjectId;
+use mailroom_imap_proto::command::mailbox::StatusItem;
+use mailroom_imap_proto::response::{Code, Data, Response, StatusValue};
+use mailroom_store::{Mailbox, MailboxId};
+use std::num::NonZeroU32;
+
+pub(crate) async fn status(
+    s: &mut Session,
+    mailbox: WireName,
+    items: mailroom_imap_proto::NonEmpty<StatusItem>,
+) -> Result<Done, ImapError> {
+    let account = s
+        .state
+        .user()
+        .map(|u| u.account.id)
+        .ok_or_else(|| ImapError::bad("not authenticated"))?;
+    let name = from_wire(&mailbox, s.utf8())?;
+    let Some(found) = s.store().mailbox(account, &name).await? else {
+        return Err(ImapError::no_code(Code::NonExistent, "no such mailbox"));
+    };
+    let values = status_values(s, &found, &items).await?;
+    s.push(Response::Data(Data::Status {
+        mailbox,
+        items: values,
+    }));
+    Ok(Done::ok("STATUS completed"))
+}
+
+/// The requested values in the requested order.
+pub(crate) async fn status_values(
+    s: &Session,
+    mailbox: &Mailbox,
+    items: &[StatusItem],
+) -> Result<Vec<StatusValue>, ImapError> {
+    let st = s.store().mailbox_status(mailbox.id).await?;
+    let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(match item {
+            StatusItem::Messages => StatusValue::Messages(st.messages),
+            StatusItem::UidNext => StatusValue::UidNext(nz(st.uid_next)),
+            StatusItem::UidValidity => StatusValue::UidValidity(nz(st.uid_validity)),
+            StatusItem::Unseen => StatusValue::Unseen(st.unseen),
+            StatusItem::Deleted => StatusValue::Deleted(st.deleted),
+            StatusItem::Size => StatusValue::Size(st.size),
+            // \Recent is not kept (RFC 9051 removed it); rev1 clients always see 0.
+            StatusItem::Recent => StatusValue::Recent(0),
+            StatusItem::HighestModSeq => StatusValue::HighestModSeq(st.highest_modseq),
+            StatusItem::AppendLimit => StatusValue::AppendLimit(Some(s.shared.config.max_literal)),
+            StatusItem::MailboxId => match mailbox_object_id(mailbox.id) {
+                Some(id) => StatusValue::MailboxId(id),
+                None => continue,
+            },
+            // Deleted messages go to the recovery area, which no quota counts.
+            StatusItem::DeletedStorage => StatusValue::DeletedStorage(0),
+        });
+    }
+    Ok(out)
+}
+
+/// RFC 8474 §4: the mailbox id never changes and is never reused.
+/// `M` + digits is always a valid objectid; `None` only guards the constructor.
+pub(crate) fn mailbox_object_id(id: MailboxId) -> Option<ObjectId> {
+    ObjectId::new(format!("M{}", id.0)).ok()
+}

@@ -1,0 +1,41 @@
+//! What an operator may tune for the IMAP listener.
+
+use std::time::Duration;
+
+/// Limits and policy for IMAP sessions.
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    /// Named in the greeting.
+    pub hostname: String,
+    /// Longest command line (RFC 7162 §4 asks for at least 8192).
+    pub max_line: usize,
+    /// Largest literal, hence the largest message APPEND accepts (advertised as APPENDLIMIT,
+    /// RFC 7889).
+    pub max_literal: u64,
+    /// RFC 9051 §5.4: an autologout timer of at least 30 minutes once authenticated.
+    pub idle_timeout: Duration,
+    /// How long a client may stay unauthenticated.
+    pub auth_timeout: Duration,
+    /// Accept passwords over plaintext connections from non-loopback peers. Loopback peers may
+    /// always send them.
+    pub allow_plaintext_auth: bool,
+    /// Sessions one account may hold at once; 0 means no limit.
+    pub max_connections_per_user: usize,
+    /// Sessions the listener runs at once; further clients get `* BYE`.
+    pub max_connections: usize,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        ImapConfig {
+            hostname: "localhost".to_string(),
+            max_line: mailroom_imap_proto::limits::DEFAULT_MAX_LINE,
+            max_literal: mailroom_imap_proto::limits::DEFAULT_MAX_LITERAL,
+            idle_timeout: Duration::from_secs(30 * 60),
+            auth_timeout: Duration::from_secs(60),
+            allow_plaintext_auth: false,
+            max_connections_per_user: 20,
+            max_connections: 1000,
+        }
+    }
+}
