@@ -15,13 +15,45 @@ pub struct Config {
     pub hostname: String,
     pub tls: TlsConfig,
     pub auth: AuthConfig,
-    pub imap: Listeners,
+    pub imap: ImapSection,
     pub pop3: Pop3Section,
     pub smtp: Listeners,
     pub submission: Listeners,
     pub lmtp: Listeners,
     pub http: Listeners,
     pub storage: StorageConfig,
+    pub backup: BackupConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where backups go; relative to data_dir when relative. Best on another disk.
+    pub dir: PathBuf,
+    /// Local time of the nightly backup, "HH:MM"; "off" turns the schedule off.
+    pub time: String,
+    /// How many backups to keep (one a night: 14 = two weeks).
+    pub keep: usize,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: PathBuf::from("backups"),
+            time: "02:00".into(),
+            keep: 14,
+        }
+    }
+}
+
+impl Config {
+    pub fn backup_dir(&self) -> PathBuf {
+        if self.backup.dir.is_absolute() {
+            self.backup.dir.clone()
+        } else {
+            self.data_dir.join(&self.backup.dir)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +79,28 @@ impl Default for AuthConfig {
         AuthConfig {
             allow_plaintext: false,
             failure_delay_ms: 2000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapSection {
+    pub listen: Vec<String>,
+    pub listen_tls: Vec<String>,
+    /// Sessions one account may hold at once (phones, laptops, webmail); 0 = no limit.
+    pub max_connections_per_user: usize,
+    /// Sessions the server runs at once; further clients are told BYE.
+    pub max_connections: usize,
+}
+
+impl Default for ImapSection {
+    fn default() -> Self {
+        ImapSection {
+            listen: Vec::new(),
+            listen_tls: Vec::new(),
+            max_connections_per_user: 20,
+            max_connections: 5000,
         }
     }
 }
@@ -111,13 +165,14 @@ impl Default for Config {
             hostname: "localhost".into(),
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),
-            imap: Listeners::default(),
+            imap: ImapSection::default(),
             pop3: Pop3Section::default(),
             smtp: Listeners::default(),
             submission: Listeners::default(),
             lmtp: Listeners::default(),
             http: Listeners::default(),
             storage: StorageConfig::default(),
+            backup: BackupConfig::default(),
         }
     }
 }

@@ -9,7 +9,13 @@ use cli::{Cli, Command};
 use config::Config;
 use std::process::ExitCode;
 
+/// The machine's UTC offset, read while the process is still single-threaded (the time crate
+/// refuses to read it later, as that is unsound on Unix).
+pub static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
+    let _ =
+        LOCAL_OFFSET.set(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
     let cli = Cli::parse();
     init_logging(matches!(cli.command, Command::Serve { .. }));
     let config = match Config::load(cli.config.as_deref()) {

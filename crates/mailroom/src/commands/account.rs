@@ -1,8 +1,8 @@
 use crate::cli::{AccountCommand, AccountSettings};
-use crate::commands::{generate_password, human, password_from_stdin};
+use crate::commands::{find_account, generate_password, human, password_from_stdin};
 use anyhow::{Context, bail};
 use mailroom_auth::hash_password;
-use mailroom_store::{Account, AccountUpdate, Directory, NewAccount};
+use mailroom_store::{AccountUpdate, Directory, NewAccount};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
 
@@ -45,7 +45,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
             }
         }
         AccountCommand::Remove { address } => {
-            let account = find(&store, &address).await?;
+            let account = find_account(&store, &address).await?;
             store.remove_account(account.id).await?;
             println!("account {} removed", account.address);
         }
@@ -53,7 +53,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
             address,
             password_stdin,
         } => {
-            let account = find(&store, &address).await?;
+            let account = find_account(&store, &address).await?;
             let (password, generated) = choose_password(password_stdin)?;
             let update = AccountUpdate {
                 password_hash: Some(hash_password(&password)?),
@@ -71,7 +71,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
             enable,
             disable,
         } => {
-            let account = find(&store, &address).await?;
+            let account = find_account(&store, &address).await?;
             let mut update = settings_update(&settings)?;
             if enable || disable {
                 update.enabled = Some(enable);
@@ -88,13 +88,6 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn find(store: &SqliteStore, address: &str) -> anyhow::Result<Account> {
-    store
-        .account_by_address(address)
-        .await?
-        .with_context(|| format!("no account {address}"))
 }
 
 fn choose_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
@@ -128,7 +121,7 @@ fn parse_policy(text: &str) -> anyhow::Result<Option<mailroom_store::Pop3Policy>
 }
 
 /// "25GB", "500 MiB" → bytes; "none" → no limit.
-pub fn parse_limit_size(text: &str) -> anyhow::Result<Option<u64>> {
+pub(crate) fn parse_limit_size(text: &str) -> anyhow::Result<Option<u64>> {
     if text.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
@@ -138,7 +131,7 @@ pub fn parse_limit_size(text: &str) -> anyhow::Result<Option<u64>> {
     }
 }
 
-fn parse_limit_count(text: &str) -> anyhow::Result<Option<u64>> {
+pub(crate) fn parse_limit_count(text: &str) -> anyhow::Result<Option<u64>> {
     if text.eq_ignore_ascii_case("none") {
         return Ok(None);
     }

@@ -2,10 +2,13 @@
 
 mod account;
 mod alias;
+pub(crate) mod backup;
 mod check;
 mod deliver;
 mod domain;
-mod serve;
+mod quota;
+mod recover;
+pub(crate) mod serve;
 
 use crate::cli::Command;
 use crate::config::Config;
@@ -28,6 +31,9 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
         Command::Alias(cmd) => with_store(&config, |s| alias::run(s, cmd)).await,
         Command::Deliver { recipients } => return deliver::run(&config, recipients).await,
         Command::Check => with_store(&config, check::run).await,
+        Command::Recover(cmd) => with_store(&config, |s| recover::run(s, cmd)).await,
+        Command::Quota(cmd) => with_store(&config, |s| quota::run(s, cmd)).await,
+        Command::Backup(cmd) => backup::run(&config, cmd).await,
     };
     match result {
         Ok(code) => code,
@@ -74,6 +80,19 @@ pub fn generate_password() -> anyhow::Result<String> {
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
         .collect())
+}
+
+/// Finds an account by address or fails with a message naming it.
+pub async fn find_account(
+    store: &SqliteStore,
+    address: &str,
+) -> anyhow::Result<mailroom_store::Account> {
+    use anyhow::Context;
+    use mailroom_store::Directory;
+    store
+        .account_by_address(address)
+        .await?
+        .with_context(|| format!("no account {address}"))
 }
 
 /// "1.5 GiB" style sizes for listings.

@@ -6,6 +6,7 @@ use crate::config::{Config, Listeners};
 use anyhow::Context;
 use mailroom_auth::Authenticator;
 use mailroom_auth::hash_password;
+use mailroom_imap::{ImapConfig, ImapServer};
 use mailroom_net::{TlsAcceptor, TlsFiles, bind_all, load_or_create_tls};
 use mailroom_pop3::{Pop3Config, Pop3Server};
 use mailroom_store::{Directory, NewAccount, Pop3Policy, Recovery, Store};
@@ -22,6 +23,9 @@ const EXTERNAL_CHANGE_POLL: Duration = Duration::from_millis(100);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let _lock =
+        lock_data_dir(&config.data_dir).context("another mailroom server uses this data_dir")?;
     let store = open_store(config)?;
     let tls_files = match (&config.tls.cert, &config.tls.key) {
         (Some(cert), Some(key)) => Some(TlsFiles {
@@ -45,12 +49,20 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         store.clone(),
         config.storage.recovery_days,
     ));
+    let _backups = nightly_at(&config.backup.time)?.map(|at| {
+        tokio::spawn(nightly_backups(
+            store.clone(),
+            config.backup_dir(),
+            config.backup.keep,
+            at,
+        ))
+    });
     let shared: Arc<dyn Store> = Arc::new(store.clone());
     let auth = Authenticator::new(shared.clone());
     let (stop, stopped) = watch::channel(false);
+    start_imap(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
     start_pop3(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
     for (protocol, listeners) in [
-        ("imap", &config.imap),
         ("smtp", &config.smtp),
         ("submission", &config.submission),
         ("lmtp", &config.lmtp),
@@ -65,12 +77,48 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+type StopSignal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Resolves when the server is told to stop.
-fn stop_signal(stopped: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + use<> {
+fn stop_signal(stopped: &watch::Receiver<bool>) -> StopSignal {
     let mut stopped = stopped.clone();
-    async move {
+    Box::pin(async move {
         let _ = stopped.wait_for(|&stop| stop).await;
-    }
+    })
+}
+
+async fn start_imap(
+    config: &Config,
+    store: Arc<dyn Store>,
+    auth: Authenticator,
+    tls: TlsAcceptor,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let imap = Arc::new(ImapServer::new(
+        store,
+        auth,
+        Some(tls),
+        ImapConfig {
+            hostname: config.hostname.clone(),
+            allow_plaintext_auth: config.auth.allow_plaintext,
+            max_literal: config.storage.max_message_size.as_u64(),
+            max_connections_per_user: config.imap.max_connections_per_user,
+            max_connections: config.imap.max_connections,
+            ..ImapConfig::default()
+        },
+    ));
+    let listeners = &config.imap;
+    listen(
+        "imap",
+        &listeners.listen,
+        &listeners.listen_tls,
+        stopped,
+        move |listener, tls, stop| {
+            let imap = imap.clone();
+            async move { imap.serve(listener, tls, stop).await }
+        },
+    )
+    .await
 }
 
 async fn start_pop3(
@@ -94,12 +142,37 @@ async fn start_pop3(
             ..Pop3Config::default()
         },
     );
-    for (addrs, implicit_tls) in [(&section.listen, false), (&section.listen_tls, true)] {
+    listen(
+        "pop3",
+        &section.listen,
+        &section.listen_tls,
+        stopped,
+        move |listener, tls, stop| {
+            let pop3 = pop3.clone();
+            async move { pop3.serve(listener, tls, stop).await }
+        },
+    )
+    .await
+}
+
+/// Binds a protocol's plain and implicit-TLS addresses and runs `serve` on each until the
+/// server stops. A port that can't be bound fails the start, with the address in the error.
+async fn listen<F, Fut>(
+    protocol: &'static str,
+    plain: &[String],
+    implicit_tls: &[String],
+    stopped: &watch::Receiver<bool>,
+    serve: F,
+) -> anyhow::Result<()>
+where
+    F: Fn(tokio::net::TcpListener, bool, StopSignal) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    for (addrs, tls) in [(plain, false), (implicit_tls, true)] {
         for listener in bind_all(addrs).await? {
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, tls = implicit_tls, "pop3 listening");
-            let (pop3, stop) = (pop3.clone(), stop_signal(stopped));
-            tokio::spawn(async move { pop3.serve(listener, implicit_tls, stop).await });
+            tracing::info!(%addr, tls, "{protocol} listening");
+            tokio::spawn(serve(listener, tls, stop_signal(stopped)));
         }
     }
     Ok(())
@@ -156,6 +229,60 @@ async fn purge_recovery_area(store: SqliteStore, days: u32) {
             Err(e) => tracing::error!("purging the recovery area failed: {e}"),
         }
     }
+}
+
+/// Held while the server runs, so a whole-store restore can't pull the store from under it
+/// and two servers can't share one data_dir.
+pub fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(data_dir.join("server.lock"))?;
+    file.try_lock()
+        .map_err(|e| anyhow::anyhow!("{} is locked: {e}", data_dir.display()))?;
+    Ok(file)
+}
+
+/// "HH:MM" → minutes after midnight, "off" → None.
+fn nightly_at(text: &str) -> anyhow::Result<Option<u32>> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let parsed = text
+        .split_once(':')
+        .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+        .filter(|&(h, m)| h < 24 && m < 60);
+    match parsed {
+        Some((h, m)) => Ok(Some(h * 60 + m)),
+        None => anyhow::bail!("[backup] time must be \"HH:MM\" or \"off\", not {text:?}"),
+    }
+}
+
+/// Takes a backup every day at `minute` past local midnight.
+async fn nightly_backups(store: SqliteStore, root: std::path::PathBuf, keep: usize, minute: u32) {
+    loop {
+        tokio::time::sleep(until_next(minute)).await;
+        match crate::commands::backup::take_backup(&store, &root, keep, false).await {
+            Ok(m) => {
+                tracing::info!(id = %m.id, messages = m.messages, new_blobs = m.new_blobs, "nightly backup taken")
+            }
+            Err(e) => tracing::error!("nightly backup failed: {e:#}"),
+        }
+    }
+}
+
+fn until_next(minute: u32) -> Duration {
+    let offset = crate::LOCAL_OFFSET
+        .get()
+        .copied()
+        .unwrap_or(time::UtcOffset::UTC);
+    let now = time::OffsetDateTime::now_utc().to_offset(offset);
+    let now_secs =
+        i64::from(now.hour()) * 3600 + i64::from(now.minute()) * 60 + i64::from(now.second());
+    let target = i64::from(minute) * 60;
+    let wait = (target - now_secs).rem_euclid(86_400);
+    Duration::from_secs(if wait == 0 { 86_400 } else { wait as u64 })
 }
 
 async fn shutdown_signal() {

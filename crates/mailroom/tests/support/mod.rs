@@ -127,6 +127,10 @@ pub struct Admin {
 }
 
 impl Admin {
+    pub fn at(config: PathBuf) -> Self {
+        Admin { config }
+    }
+
     pub fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
             .arg("--config")
