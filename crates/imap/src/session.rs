@@ -411,6 +411,26 @@ mod tests {
         String::from_utf8(flatten(w.finish()).unwrap()).unwrap()
     }
 
+    #[test]
+    fn legality_table() {
+        use mailroom_imap_proto::SequenceSet;
+        let set = SequenceSet::from_ranges([(1, 1)]).unwrap();
+        let cases = [
+            (CommandBody::Noop, Legal::Any),
+            (CommandBody::StartTls, Legal::NotAuthenticated),
+            (CommandBody::Namespace, Legal::Authenticated),
+            (CommandBody::Idle, Legal::Authenticated),
+            (CommandBody::Expunge, Legal::Selected),
+            (CommandBody::UidExpunge(set), Legal::Selected),
+        ];
+        for (body, legal) in cases {
+            assert!(legal_in(&body) == legal, "{}", body.name());
+            let ok = check_state(&State::NotAuthenticated, &body).is_ok();
+            assert_eq!(ok, matches!(legal, Legal::Any | Legal::NotAuthenticated));
+            assert!(check_state(&State::Logout, &body).is_err());
+        }
+    }
+
     /// A non-loopback plaintext peer: passwords are refused (RFC 9051 §6.2.3).
     #[tokio::test]
     async fn plaintext_remote_peers_cannot_log_in() {

@@ -58,3 +58,22 @@ async fn select_qresync_and_vanished() {
     let bad = b.cmd("b7 FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)").await;
     assert!(bad[0].starts_with("b7 BAD"), "{bad:?}");
 }
+
+#[tokio::test]
+async fn select_condstore_parameter() {
+    let srv = start().await;
+    let mut a = Client::select(srv.addr, "INBOX").await;
+    append(&mut a, "a1", "INBOX", "", &message("m", "x")).await;
+    let mut b = Client::login(srv.addr).await;
+    let lines = b.cmd("b1 SELECT INBOX (CONDSTORE)").await;
+    assert!(
+        lines.iter().any(|l| l.starts_with("* OK [HIGHESTMODSEQ ")),
+        "{lines:?}"
+    );
+    a.cmd("a2 STORE 1 +FLAGS (\\Seen)").await;
+    let lines = b.cmd("b2 NOOP").await;
+    assert!(
+        lines[0].starts_with("* 1 FETCH (FLAGS (\\Seen) UID 1 MODSEQ ("),
+        "{lines:?}"
+    );
+}

@@ -196,3 +196,19 @@ async fn rev2_search_answers_esearch() {
         ["* ESEARCH (TAG \"b\") UID", "b OK UID SEARCH completed"]
     );
 }
+
+#[tokio::test]
+async fn savedate() {
+    let (_srv, mut c) = setup().await;
+    let lines = c.cmd("a FETCH 1 SAVEDATE").await;
+    assert!(lines[0].starts_with("* 1 FETCH (SAVEDATE \""), "{lines:?}");
+    assert_eq!(
+        c.cmd("b SEARCH SAVEDSINCE 1-Jan-2000 SAVEDATESUPPORTED")
+            .await,
+        ["* SEARCH 1 2 3", "b OK SEARCH completed"]
+    );
+    assert_eq!(
+        c.cmd("c SEARCH SAVEDBEFORE 1-Jan-2000").await,
+        ["* SEARCH", "c OK SEARCH completed"]
+    );
+}
