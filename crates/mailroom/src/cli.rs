@@ -52,6 +52,27 @@ pub enum Command {
     /// Backups: the server takes one every night; these run, check and restore them.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// Write an account's mail to DIR as Maildir or mbox (folders, flags, dates, POP3 UIDLs).
+    Export {
+        address: String,
+        #[arg(long, value_enum)]
+        format: MailFormat,
+        dir: std::path::PathBuf,
+    },
+    /// Read Maildir (also Dovecot's Maildir++) or mbox files from DIR into an account.
+    Import {
+        address: String,
+        dir: std::path::PathBuf,
+        /// What DIR holds; by default the kind of files found there.
+        #[arg(long, value_enum)]
+        format: Option<MailFormat>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MailFormat {
+    Maildir,
+    Mbox,
 }
 
 #[derive(Debug, Subcommand)]

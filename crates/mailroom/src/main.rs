@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod transfer;
 
 use clap::Parser;
 use cli::{Cli, Command};

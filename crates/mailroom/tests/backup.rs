@@ -5,8 +5,7 @@ mod support;
 
 use mailroom_store::{Directory, FlagOp, Flags, MailboxName, Mailboxes, Messages, SystemFlags};
 use mailroom_store_sqlite::SqliteStore;
-use std::collections::BTreeMap;
-use support::Admin;
+use support::{Admin, picture};
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -24,43 +23,6 @@ fn env() -> Env {
         _dir: dir,
         data,
     }
-}
-
-/// (folder, uid-ordered list of (content, flags, internal date, UIDL)) of an account.
-type Picture = BTreeMap<String, Vec<(Vec<u8>, Vec<String>, i64, String)>>;
-
-fn picture(data: &std::path::Path, address: &str) -> Picture {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let store = SqliteStore::open(data).expect("open");
-        let account = store
-            .account_by_address(address)
-            .await
-            .unwrap()
-            .expect("account");
-        let mut out = Picture::new();
-        for mb in store.list_mailboxes(account.id).await.unwrap() {
-            let entries = store.message_entries(mb.id).await.unwrap();
-            let uids: Vec<u32> = entries.iter().map(|e| e.uid).collect();
-            let metas = store.message_meta(mb.id, &uids).await.unwrap();
-            let mut list = Vec::new();
-            for (e, m) in entries.iter().zip(&metas) {
-                let uidl = e
-                    .pop3_uidl
-                    .clone()
-                    .unwrap_or_else(|| format!("{:08X}{:08X}", e.uid, mb.uid_validity));
-                let flags = m.flags.names().map(str::to_string).collect();
-                list.push((
-                    store.read_blob(&m.blob).await.unwrap(),
-                    flags,
-                    m.internal_date.seconds,
-                    uidl,
-                ));
-            }
-            out.insert(mb.name.to_string(), list);
-        }
-        out
-    })
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod domain;
 mod quota;
 mod recover;
 pub(crate) mod serve;
+mod transfer;
 
 use crate::cli::Command;
 use crate::config::Config;
@@ -34,6 +35,16 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
         Command::Recover(cmd) => with_store(&config, |s| recover::run(s, cmd)).await,
         Command::Quota(cmd) => with_store(&config, |s| quota::run(s, cmd)).await,
         Command::Backup(cmd) => backup::run(&config, cmd).await,
+        Command::Export {
+            address,
+            format,
+            dir,
+        } => with_store(&config, |s| transfer::export(s, address, format, dir)).await,
+        Command::Import {
+            address,
+            dir,
+            format,
+        } => with_store(&config, |s| transfer::import(s, address, dir, format)).await,
     };
     match result {
         Ok(code) => code,

@@ -198,3 +198,42 @@ pub fn message(subject: &str, body: &str) -> Vec<u8> {
     format!("From: sender@example.org\r\nTo: user@example.test\r\nSubject: {subject}\r\nMessage-ID: <{}@example.org>\r\n\r\n{body}\r\n", subject.replace(' ', "."))
         .into_bytes()
 }
+
+/// (folder, uid-ordered list of (content, flags, internal date, UIDL)) of an account.
+pub type Picture = std::collections::BTreeMap<String, Vec<(Vec<u8>, Vec<String>, i64, String)>>;
+
+/// Everything a user would notice about an account's mail, read straight from the store.
+pub fn picture(data: &Path, address: &str) -> Picture {
+    use mailroom_store::{Directory, Mailboxes, Messages};
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = mailroom_store_sqlite::SqliteStore::open(data).expect("open");
+        let account = store
+            .account_by_address(address)
+            .await
+            .unwrap()
+            .expect("account");
+        let mut out = Picture::new();
+        for mb in store.list_mailboxes(account.id).await.unwrap() {
+            let entries = store.message_entries(mb.id).await.unwrap();
+            let uids: Vec<u32> = entries.iter().map(|e| e.uid).collect();
+            let metas = store.message_meta(mb.id, &uids).await.unwrap();
+            let mut list = Vec::new();
+            for (e, m) in entries.iter().zip(&metas) {
+                let uidl = e
+                    .pop3_uidl
+                    .clone()
+                    .unwrap_or_else(|| format!("{:08X}{:08X}", e.uid, mb.uid_validity));
+                let flags = m.flags.names().map(str::to_string).collect();
+                list.push((
+                    store.read_blob(&m.blob).await.unwrap(),
+                    flags,
+                    m.internal_date.seconds,
+                    uidl,
+                ));
+            }
+            out.insert(mb.name.to_string(), list);
+        }
+        out
+    })
+}
