@@ -50,6 +50,13 @@ impl Authenticator {
             None => dummy_hash().to_string(),
         };
         let password = password.to_string();
+        // argon2id takes ~19 MiB and a core per verification: running more at once than there
+        // are cores only makes each slower, and every blocking thread's allocator would keep
+        // its 19 MiB afterwards. Queue them instead.
+        let _permit = HASHING
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Hash(e.to_string()))?;
         let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
             .await
             .map_err(|e| AuthError::Hash(e.to_string()))?;
@@ -67,6 +74,9 @@ impl Authenticator {
         }
     }
 }
+
+/// Verifications running at once (the machines this runs on have few cores).
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();

@@ -78,21 +78,39 @@ impl Driver<'_> {
         for response in &responses {
             writer.push(response);
         }
-        let mut bytes = Vec::new();
-        for fragment in writer.finish() {
-            match fragment {
-                Fragment::Protocol(data) => bytes.extend_from_slice(&data),
-                Fragment::Literal(data) => bytes.extend_from_slice(&data),
-                // This crate never builds streamed bodies.
-                Fragment::Stream { .. } => {
-                    return Err(io::Error::other("unexpected streamed body"));
+        let fragments = writer.finish();
+        if let Some(deflate) = &mut self.deflate {
+            let mut bytes = Vec::new();
+            for fragment in fragments {
+                bytes.extend_from_slice(fragment_bytes(&fragment)?);
+            }
+            let bytes = deflate.compress(&bytes)?;
+            self.stream.write_all(&bytes).await?;
+            return self.stream.flush().await;
+        }
+        // Small pieces are gathered into one write; message bodies go to the socket as they
+        // are, never copied into one response-sized buffer (a FETCH of every body would
+        // otherwise copy the whole mailbox once more).
+        let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
+        for fragment in &fragments {
+            let data = fragment_bytes(fragment)?;
+            if data.len() >= DIRECT_WRITE {
+                if !pending.is_empty() {
+                    self.stream.write_all(&pending).await?;
+                    pending.clear();
+                }
+                self.stream.write_all(data).await?;
+            } else {
+                pending.extend_from_slice(data);
+                if pending.len() >= WRITE_CHUNK {
+                    self.stream.write_all(&pending).await?;
+                    pending.clear();
                 }
             }
         }
-        if let Some(deflate) = &mut self.deflate {
-            bytes = deflate.compress(&bytes)?;
+        if !pending.is_empty() {
+            self.stream.write_all(&pending).await?;
         }
-        self.stream.write_all(&bytes).await?;
         self.stream.flush().await
     }
 
@@ -300,6 +318,20 @@ impl Driver<'_> {
                 self.flush().await?;
             }
         }
+    }
+}
+
+/// Output gathered before a write.
+const WRITE_CHUNK: usize = 64 * 1024;
+/// Fragments at least this large are written without being gathered.
+const DIRECT_WRITE: usize = 16 * 1024;
+
+fn fragment_bytes(fragment: &Fragment) -> io::Result<&[u8]> {
+    match fragment {
+        Fragment::Protocol(data) => Ok(data),
+        Fragment::Literal(data) => Ok(data),
+        // This crate never builds streamed bodies.
+        Fragment::Stream { .. } => Err(io::Error::other("unexpected streamed body")),
     }
 }
 

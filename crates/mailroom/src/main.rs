@@ -15,6 +15,7 @@ use std::process::ExitCode;
 pub static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
 
 fn main() -> ExitCode {
+    return_big_allocations_to_the_os();
     let _ =
         LOCAL_OFFSET.set(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
     let cli = Cli::parse();
@@ -45,4 +46,18 @@ fn init_logging(serving: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// Every login's argon2id verification allocates ~19 MiB. glibc's default raises its mmap
+/// threshold after the first such block is freed, so later ones come from the heap arenas and,
+/// fragmented by the small allocations around them, are never returned: measured, 8-11 MiB of
+/// RSS per login that stayed after the sessions ended. A fixed threshold keeps blocks this
+/// large in their own mappings, unmapped on free.
+fn return_big_allocations_to_the_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; it is called before any other thread
+    // exists, and M_MMAP_THRESHOLD with a value under the maximum is always accepted.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }

@@ -49,6 +49,7 @@ struct Inner {
     origin: i64,
     /// Started by the server, or by the first search of a short-lived process.
     search: OnceLock<SearchIndex>,
+    facts: Arc<rows::FactsCache>,
 }
 
 impl SqliteStore {
@@ -87,6 +88,7 @@ impl SqliteStore {
                 clock,
                 origin,
                 search: OnceLock::new(),
+                facts: Arc::default(),
             }),
         })
     }

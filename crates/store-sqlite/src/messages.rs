@@ -2,7 +2,7 @@
 //! expunge into the recovery area, and the change log.
 
 use crate::blobs::BlobDir;
-use crate::rows::{META_COLUMNS, facts_from_json, load_account, load_mailbox, meta, summary};
+use crate::rows::{META_COLUMNS, load_account, load_mailbox, meta, summary};
 use crate::schema::db;
 use crate::writer::WriteCtx;
 use crate::{SqliteStore, not_found};
@@ -502,6 +502,7 @@ impl Messages for SqliteStore {
 
     async fn message_meta(&self, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<MessageMeta>> {
         let uids = uids.to_vec();
+        let cache = self.inner.facts.clone();
         self.inner
             .readers
             .read(move |conn| {
@@ -513,14 +514,14 @@ impl Messages for SqliteStore {
                     .map_err(db)?;
                 let mut out = Vec::with_capacity(uids.len());
                 for uid in uids {
-                    let Some((mut m, facts)) = stmt
+                    let Some((mut m, blob_id, facts)) = stmt
                         .query_row(params![mailbox.0, uid], meta)
                         .optional()
                         .map_err(db)?
                     else {
                         continue;
                     };
-                    m.facts = Arc::new(facts_from_json(&facts)?);
+                    m.facts = cache.get_or_parse(blob_id, &facts)?;
                     out.push(m);
                 }
                 Ok(out)
@@ -534,6 +535,19 @@ impl Messages for SqliteStore {
             .await
             .map_err(|e| StoreError::Database(format!("blob task failed: {e}")))?
             .map_err(StoreError::Io)
+    }
+
+    async fn read_blobs(&self, blobs: &[BlobHash]) -> Result<Vec<Vec<u8>>> {
+        // One trip to the blocking pool for the lot, not one per message.
+        let (store, blobs) = (self.inner.blobs.clone(), blobs.to_vec());
+        tokio::task::spawn_blocking(move || {
+            blobs
+                .iter()
+                .map(|b| store.read(b).map_err(StoreError::Io))
+                .collect()
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("blob task failed: {e}")))?
     }
 
     async fn store_flags(

@@ -107,9 +107,9 @@ pub fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
 }
 
 pub const META_COLUMNS: &str = "m.uid, m.modseq, m.flags, m.keywords, m.internal_date, \
-    m.internal_tz, m.size, b.hash, m.saved_at, b.facts";
+    m.internal_tz, m.size, b.hash, m.saved_at, b.facts, b.id";
 
-pub fn meta(row: &Row<'_>) -> rusqlite::Result<(MessageMeta, String)> {
+pub fn meta(row: &Row<'_>) -> rusqlite::Result<(MessageMeta, i64, String)> {
     let keywords: Option<String> = row.get(3)?;
     let hash: Vec<u8> = row.get(7)?;
     Ok((
@@ -126,8 +126,38 @@ pub fn meta(row: &Row<'_>) -> rusqlite::Result<(MessageMeta, String)> {
             saved_at: row.get(8)?,
             facts: Arc::new(MessageFacts::default()),
         },
+        row.get(10)?,
         row.get(9)?,
     ))
+}
+
+/// Parsed facts by blob id. Facts never change for a blob, so entries never go stale; the
+/// cache is simply emptied when it grows past its bound.
+#[derive(Default)]
+pub struct FactsCache {
+    entries: std::sync::Mutex<std::collections::HashMap<i64, Arc<MessageFacts>>>,
+}
+
+const FACTS_CACHE_ENTRIES: usize = 100_000;
+
+impl FactsCache {
+    pub fn get_or_parse(&self, blob_id: i64, json: &str) -> Result<Arc<MessageFacts>> {
+        if let Some(hit) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&blob_id)
+        {
+            return Ok(hit.clone());
+        }
+        let facts = Arc::new(facts_from_json(json)?);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= FACTS_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(blob_id, facts.clone());
+        Ok(facts)
+    }
 }
 
 pub fn blob_hash(bytes: &[u8]) -> BlobHash {

@@ -98,6 +98,14 @@ pub trait Messages: Send + Sync {
     async fn message_meta(&self, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<MessageMeta>>;
     /// The bytes of a message, exactly as received.
     async fn read_blob(&self, blob: &BlobHash) -> Result<Vec<u8>>;
+    /// Several messages' bytes in one go (FETCH of many bodies), in the order asked.
+    async fn read_blobs(&self, blobs: &[BlobHash]) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::with_capacity(blobs.len());
+        for blob in blobs {
+            out.push(self.read_blob(blob).await?);
+        }
+        Ok(out)
+    }
 
     /// Changes flags; with `unchanged_since`, messages modified after it are left alone and
     /// reported (CONDSTORE).

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::num::{NonZeroU32, NonZeroU64};
 
 /// Metadata is read in batches so a `1:*` over a large mailbox doesn't hold it all at once.
-const META_BATCH: usize = 256;
+const META_BATCH: usize = 64;
 
 pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError> {
     let mut attrs = cmd.items.expand();
@@ -123,6 +123,17 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
         } else {
             HashMap::new()
         };
+        // The batch's bodies in one read from the store, not one round trip per message.
+        let mut blobs: HashMap<u32, Vec<u8>> = HashMap::new();
+        if needs_blob {
+            let wanted: Vec<(u32, mailroom_store::BlobHash)> = batch_uids
+                .iter()
+                .filter_map(|uid| metas.get(uid).map(|m| (*uid, m.blob)))
+                .collect();
+            let hashes: Vec<_> = wanted.iter().map(|(_, h)| *h).collect();
+            let bytes = store.read_blobs(&hashes).await?;
+            blobs.extend(wanted.iter().map(|(uid, _)| *uid).zip(bytes));
+        }
         for &index in batch {
             let Some(summary) = selected.view.messages.get(index) else {
                 continue;
@@ -133,10 +144,7 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
                 // lets us skip it (the EXPUNGE comes later).
                 continue;
             }
-            let blob = match (needs_blob, meta) {
-                (true, Some(meta)) => Some(store.read_blob(&meta.blob).await?),
-                _ => None,
-            };
+            let blob = blobs.remove(&summary.uid);
             let mut items = Vec::new();
             for attr in &attrs {
                 if let Some(item) = item(attr, summary, meta, blob.as_deref(), utf8_names)? {
