@@ -226,12 +226,22 @@ impl<'a> Cursor<'a> {
     }
 
     /// `quoted = DQUOTE *QUOTED-CHAR DQUOTE`. 8-bit octets are kept as-is
-    /// (RFC 9051 allows UTF-8 here); CR, LF and NUL are refused.
+    /// when they form UTF-8 (RFC 9051 §9: `QUOTED-CHAR =/ UTF8-2 / UTF8-3 /
+    /// UTF8-4`); other 8-bit data must come as a literal. CR, LF and NUL
+    /// are refused.
     pub(crate) fn quoted(&mut self) -> PResult<Vec<u8>> {
         self.expect(b'"', "quoted string")?;
+        let start = self.pos;
         let mut out = Vec::new();
         loop {
             match self.next()? {
+                b'"' if !out.is_ascii() && std::str::from_utf8(&out).is_err() => {
+                    return Err(ParseError::Syntax {
+                        expected: "UTF-8 in quoted string",
+                        offset: start,
+                    }
+                    .into());
+                }
                 b'"' => return Ok(out),
                 b'\\' => match self.next()? {
                     b @ (b'"' | b'\\') => out.push(b),
@@ -367,6 +377,12 @@ mod tests {
             (b"\"a\\\"b\\\\\" ", Ok(b"a\"b\\".to_vec())),
             (b"\"\" ", Ok(Vec::new())),
             (b"\"caf\xc3\xa9\" ", Ok("café".as_bytes().to_vec())),
+            (
+                b"\"\xe6\x97\xa5\xf0\x9f\x93\xac\" ",
+                Ok("日📬".as_bytes().to_vec()),
+            ),
+            // 8-bit data that is not UTF-8 is fine in a literal.
+            (b"{4}\r\ncaf\xe9 ", Ok(b"caf\xe9".to_vec())),
             (b"{3}\r\nabc ", Ok(b"abc".to_vec())),
             (b"{3+}\r\nabc ", Ok(b"abc".to_vec())),
             (b"{0}\r\n ", Ok(Vec::new())),
@@ -383,7 +399,17 @@ mod tests {
 
     #[test]
     fn string_errors() {
-        let cases: &[&[u8]] = &[b"\"a\rb\"", b"\"a\\xb\"", b"(x", b"{3}\r\na\0b "];
+        let cases: &[&[u8]] = &[
+            b"\"a\rb\"",
+            b"\"a\\xb\"",
+            b"(x",
+            b"{3}\r\na\0b ",
+            // 8-bit octets in a quoted string must be UTF-8 (RFC 9051 §9).
+            b"\"caf\xe9\" ",
+            b"\"\xff\" ",
+            b"\"\xc3\" ",
+            b"\"\xe6\x97\" ",
+        ];
         for input in cases {
             assert!(
                 matches!(run(input, |c| c.astring()), Err(PErr::Fail(_))),

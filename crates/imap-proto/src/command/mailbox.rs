@@ -92,15 +92,19 @@ fn parse_qresync(c: &mut Cursor) -> PResult<QResync> {
     let modseq = c.nz_number64()?;
     let mut known_uids = None;
     let mut seq_match = None;
-    if c.eat(b' ')? && c.peek()? != b'(' {
+    // `[SP known-uids] [SP seq-match-data]`: every optional part is
+    // introduced by exactly one SP (RFC 7162 §3.2.5).
+    let mut more = c.eat(b' ')?;
+    if more && c.peek()? != b'(' {
         let set = SequenceSet::parse(c)?;
         if set.uses_last() || set == SequenceSet::Saved {
             return Err(ParseError::Invalid("known-uids must not use * or $").into());
         }
         known_uids = Some(set);
-        c.eat(b' ')?;
+        more = c.eat(b' ')?;
     }
-    if c.eat(b'(')? {
+    if more {
+        c.expect(b'(', "seq-match-data")?;
         let seqs = SequenceSet::parse(c)?;
         c.sp()?;
         let uids = SequenceSet::parse(c)?;
@@ -373,6 +377,12 @@ mod tests {
             "INBOX (QRESYNC (1 0))",
             "INBOX (QRESYNC (1 1 1:*))",
             "INBOX (QRESYNC (1))",
+            // One SP before each optional part, never more or fewer.
+            "INBOX (QRESYNC (1 1 1:5 ))",
+            "INBOX (QRESYNC (1 1 ))",
+            "INBOX (QRESYNC (1 1(1 2)))",
+            "INBOX (QRESYNC (1 1 1:5(1 2)))",
+            "INBOX (QRESYNC (1 1 1:5  (1 2)))",
         ] {
             assert!(matches!(select(bad), Err(PErr::Fail(_))), "{bad}");
         }
