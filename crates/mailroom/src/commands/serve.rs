@@ -9,6 +9,7 @@ use mailroom_auth::hash_password;
 use mailroom_imap::{ImapConfig, ImapServer};
 use mailroom_net::{TlsAcceptor, TlsFiles, bind_all, load_or_create_tls};
 use mailroom_pop3::{Pop3Config, Pop3Server};
+use mailroom_smtp::{Mode, SmtpConfig, SmtpServer};
 use mailroom_store::{Directory, NewAccount, Pop3Policy, Recovery, Store};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
@@ -62,12 +63,8 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     let (stop, stopped) = watch::channel(false);
     start_imap(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
     start_pop3(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
-    for (protocol, listeners) in [
-        ("smtp", &config.smtp),
-        ("submission", &config.submission),
-        ("lmtp", &config.lmtp),
-        ("http", &config.http),
-    ] {
+    start_smtp(config, shared.clone(), tls.clone(), &stopped).await?;
+    for (protocol, listeners) in [("submission", &config.submission), ("http", &config.http)] {
         announce_unbuilt(protocol, listeners);
     }
     tracing::info!(data_dir = %config.data_dir.display(), "mailroom is running");
@@ -153,6 +150,44 @@ async fn start_pop3(
         },
     )
     .await
+}
+
+/// Inbound mail: MX on [smtp] listen (STARTTLS; implicit TLS on listen_tls) and LMTP on
+/// [lmtp] listen for an MTA in front.
+async fn start_smtp(
+    config: &Config,
+    store: Arc<dyn Store>,
+    tls: TlsAcceptor,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let settings = SmtpConfig {
+        hostname: config.hostname.clone(),
+        max_message_size: config.storage.max_message_size.as_u64(),
+        ..SmtpConfig::default()
+    };
+    for (protocol, mode, listeners) in [
+        ("smtp", Mode::Mx, &config.smtp),
+        ("lmtp", Mode::Lmtp, &config.lmtp),
+    ] {
+        let server = Arc::new(SmtpServer::new(
+            store.clone(),
+            Some(tls.clone()),
+            settings.clone(),
+            mode,
+        ));
+        listen(
+            protocol,
+            &listeners.listen,
+            &listeners.listen_tls,
+            stopped,
+            move |listener, tls, stop| {
+                let server = server.clone();
+                async move { server.serve(listener, tls, stop).await }
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Binds a protocol's plain and implicit-TLS addresses and runs `serve` on each until the

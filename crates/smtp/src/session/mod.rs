@@ -1,0 +1,256 @@
+//! One SMTP or LMTP session: the state machine of RFC 5321 §4.1.4 with the single place that
+//! decides which command is allowed where (`dispatch`). The envelope commands live in
+//! `envelope.rs`, the message transfer (DATA, BDAT) in `message.rs`.
+
+mod envelope;
+mod message;
+
+use crate::connection::{Connection, Line};
+use crate::delivery::Recipient;
+use crate::error::SmtpError;
+use crate::proto::{Command, MAX_COMMAND_LINE, MailParams, Path, Reply, parse_command};
+use crate::server::{Mode, Shared};
+use mailroom_net::MailStream;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// What the client said in EHLO/HELO/LHLO.
+#[derive(Debug, Clone)]
+struct Greeting {
+    name: String,
+    /// EHLO or LHLO (extensions in force) rather than HELO.
+    extended: bool,
+}
+
+/// A mail transaction (RFC 5321 §3.3), open from MAIL to the end of the message.
+#[derive(Debug)]
+struct Transaction {
+    id: String,
+    from: Path,
+    params: MailParams,
+    recipients: Vec<Recipient>,
+    /// The chunks received so far when the message comes by BDAT (RFC 3030).
+    chunks: Option<Vec<u8>>,
+}
+
+enum State {
+    /// No EHLO/HELO/LHLO yet, or a fresh start after STARTTLS (RFC 3207 §4.2).
+    Fresh,
+    Ready(Greeting),
+    Mail(Greeting, Box<Transaction>),
+}
+
+/// The state without its data, for `dispatch`.
+#[derive(Clone, Copy)]
+enum Phase {
+    Fresh,
+    Ready,
+    Mail,
+}
+
+/// What the read loop does after a command.
+enum Flow {
+    Continue,
+    Quit,
+    StartTls,
+    /// Drop the connection (the client went away mid-message, or a 421 was sent).
+    Close,
+}
+
+pub struct Session {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    state: State,
+    errors: u32,
+}
+
+impl Session {
+    pub(crate) fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+        Session {
+            shared,
+            peer,
+            state: State::Fresh,
+            errors: 0,
+        }
+    }
+
+    pub async fn run(mut self, stream: MailStream) {
+        let mut conn = Connection::new(stream);
+        let kind = match self.shared.mode {
+            Mode::Lmtp => "LMTP",
+            Mode::Mx => "ESMTP",
+        };
+        let hello = format!("{} {kind} Mailroom ready", self.shared.config.hostname);
+        conn.queue(&Reply::plain(220, vec![hello.into()]).to_bytes());
+        if conn.flush().await.is_err() {
+            return;
+        }
+        loop {
+            let wait = self.shared.config.timeouts.command;
+            let flow = match tokio::time::timeout(wait, conn.read_line(MAX_COMMAND_LINE)).await {
+                // RFC 5321 §4.5.3.2.7: the server may close after its timeout, with a 421.
+                Err(_) => self.fail(&mut conn, SmtpError::Timeout),
+                Ok(Err(_)) | Ok(Ok(Line::Eof)) => break,
+                Ok(Ok(Line::TooLong)) => self.fail(&mut conn, SmtpError::LineTooLong),
+                Ok(Ok(Line::Data { bytes, .. })) => match parse_command(&bytes) {
+                    Ok(command) => match self.dispatch(&mut conn, command).await {
+                        Ok(flow) => flow,
+                        Err(e) => self.fail(&mut conn, e),
+                    },
+                    Err(e) => self.fail(&mut conn, e.into()),
+                },
+            };
+            match flow {
+                Flow::Continue => {
+                    // RFC 2920 §3.2: replies to pipelined commands may wait and go together.
+                    if !conn.has_pending_line() && conn.flush().await.is_err() {
+                        break;
+                    }
+                }
+                Flow::Quit | Flow::Close => break,
+                Flow::StartTls => {
+                    let Some(tls) = self.shared.tls.clone() else {
+                        break;
+                    };
+                    match conn.start_tls(&tls).await {
+                        Ok(upgraded) => {
+                            conn = upgraded;
+                            self.state = State::Fresh;
+                        }
+                        Err(e) => {
+                            tracing::debug!(peer = %self.peer, "STARTTLS failed: {e}");
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        conn.shutdown().await;
+    }
+
+    /// Queues the error's reply; enough protocol errors end the session with 421.
+    fn fail(&mut self, conn: &mut Connection, error: SmtpError) -> Flow {
+        conn.queue(&error.reply().to_bytes());
+        if matches!(error, SmtpError::Timeout | SmtpError::TooManyErrors) {
+            return Flow::Close;
+        }
+        if error.counts_as_protocol_error() {
+            self.errors += 1;
+            if self.errors >= self.shared.config.max_errors {
+                conn.queue(&SmtpError::TooManyErrors.reply().to_bytes());
+                return Flow::Close;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// The one place that decides which command is valid in which state (RFC 5321 §4.1.4,
+    /// RFC 2033 §4.1).
+    async fn dispatch(
+        &mut self,
+        conn: &mut Connection,
+        command: Command,
+    ) -> Result<Flow, SmtpError> {
+        let lmtp = self.shared.mode == Mode::Lmtp;
+        let phase = match self.state {
+            State::Fresh => Phase::Fresh,
+            State::Ready(_) => Phase::Ready,
+            State::Mail(..) => Phase::Mail,
+        };
+        match (command, phase) {
+            (Command::Quit, _) => {
+                conn.queue(&Reply::new(221, "2.0.0", "Bye").to_bytes());
+                return Ok(Flow::Quit);
+            }
+            (Command::Noop, _) => conn.queue(&Reply::new(250, "2.0.0", "OK").to_bytes()),
+            (Command::Help, _) => conn.queue(
+                &Reply::new(214, "2.0.0", "See RFC 5321 (and RFC 2033 for LMTP)").to_bytes(),
+            ),
+            // RFC 5321 §3.5.3: 252 neither confirms nor denies an address.
+            (Command::Vrfy, _) => conn.queue(
+                &Reply::new(252, "2.5.2", "Cannot VRFY user, but will accept message").to_bytes(),
+            ),
+            // RFC 5321 §3.5.2: we have no mailing lists to expand.
+            (Command::Expn, _) => {
+                conn.queue(&Reply::new(502, "5.5.1", "EXPN not available").to_bytes())
+            }
+            (Command::Rset, _) => {
+                self.reset_transaction();
+                conn.queue(&Reply::new(250, "2.0.0", "OK").to_bytes());
+            }
+            (Command::Ehlo(_) | Command::Helo(_), _) if lmtp => {
+                return Err(SmtpError::LmtpNeedsLhlo);
+            }
+            (Command::Lhlo(_), _) if !lmtp => return Err(SmtpError::EhloNeeded),
+            (Command::Ehlo(name) | Command::Lhlo(name), _) => self.ehlo(conn, name, true),
+            (Command::Helo(name), _) => self.ehlo(conn, name, false),
+            (Command::StartTls, Phase::Mail) => {
+                return Err(SmtpError::Sequence("STARTTLS inside a transaction"));
+            }
+            (Command::StartTls, _) => return self.starttls(conn),
+            (Command::Mail { .. }, Phase::Fresh) => {
+                return Err(SmtpError::Sequence("send EHLO first"));
+            }
+            (Command::Mail { .. }, Phase::Mail) => {
+                return Err(SmtpError::Sequence("nested MAIL command"));
+            }
+            (Command::Mail { from, params }, Phase::Ready) => self.mail(conn, from, params)?,
+            (Command::Rcpt { to }, Phase::Mail) => self.rcpt(conn, to).await?,
+            (Command::Rcpt { .. }, _) => return Err(SmtpError::Sequence("need MAIL first")),
+            (Command::Data, Phase::Mail) => return self.data(conn).await,
+            (Command::Data, _) => return Err(SmtpError::Sequence("need MAIL first")),
+            // The chunk is read whatever the state, to stay in step with the client.
+            (Command::Bdat { size, last }, _) => return self.bdat(conn, size, last).await,
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// RSET, a new EHLO, or the end of a message: the transaction goes, the greeting stays.
+    fn reset_transaction(&mut self) {
+        self.state = match std::mem::replace(&mut self.state, State::Fresh) {
+            State::Mail(greeting, _) | State::Ready(greeting) => State::Ready(greeting),
+            State::Fresh => State::Fresh,
+        };
+    }
+
+    fn greeting(&self) -> Option<&Greeting> {
+        match &self.state {
+            State::Fresh => None,
+            State::Ready(g) | State::Mail(g, _) => Some(g),
+        }
+    }
+
+    fn tls_available(&self, conn: &Connection) -> bool {
+        self.shared.tls.is_some() && !conn.is_tls()
+    }
+
+    /// EHLO/LHLO list the extensions (RFC 5321 §4.1.1.1); HELO gets a one-line reply.
+    fn ehlo(&mut self, conn: &mut Connection, name: String, extended: bool) {
+        let config = &self.shared.config;
+        let mut lines: Vec<std::borrow::Cow<'static, str>> =
+            vec![format!("{} greets {name}", config.hostname).into()];
+        if extended {
+            lines.extend([
+                "PIPELINING".into(),
+                format!("SIZE {}", config.max_message_size).into(),
+                "8BITMIME".into(),
+                "SMTPUTF8".into(),
+                "ENHANCEDSTATUSCODES".into(),
+                "CHUNKING".into(),
+            ]);
+            if self.tls_available(conn) {
+                lines.push("STARTTLS".into());
+            }
+        }
+        conn.queue(&Reply::plain(250, lines).to_bytes());
+        self.state = State::Ready(Greeting { name, extended });
+    }
+
+    fn starttls(&mut self, conn: &mut Connection) -> Result<Flow, SmtpError> {
+        if !self.tls_available(conn) {
+            return Err(SmtpError::TlsUnavailable);
+        }
+        conn.queue(&Reply::new(220, "2.0.0", "Ready to start TLS").to_bytes());
+        Ok(Flow::StartTls)
+    }
+}
