@@ -14,8 +14,6 @@ pub enum SmtpError {
     LineTooLong,
     #[error("bad sequence of commands: {0}")]
     Sequence(&'static str),
-    #[error("bare LF in DATA")]
-    BareLf,
 
     // The request is refused by policy.
     #[error("relaying denied")]
@@ -80,13 +78,6 @@ impl SmtpError {
             SmtpError::Sequence(why) => {
                 Reply::new(503, "5.5.1", format!("Bad sequence of commands: {why}"))
             }
-            // RFC 5321 §2.3.8: lines end in CRLF only; we can't tell where a message with bare
-            // LFs ends the way the client meant it (SMTP smuggling), so it is refused.
-            SmtpError::BareLf => Reply::new(
-                554,
-                "5.6.11",
-                "Bare LF in message content is not allowed (RFC 5321 2.3.8)",
-            ),
             SmtpError::RelayDenied => Reply::new(554, "5.7.1", "Relaying denied"),
             SmtpError::UnknownUser => Reply::new(550, "5.1.1", "No such user here"),
             SmtpError::OverQuota => Reply::new(452, "4.2.2", "Mailbox full"),

@@ -4,11 +4,12 @@
 //! STARTTLS (RFC 3207).
 //!
 //! Choices worth knowing:
-//! - Bare LF inside DATA (RFC 5321 §2.3.8) is refused with 554 5.6.11 once the message has
-//!   ended, and only `<CRLF>.<CRLF>` ends a message, so no sender can make us see a message end
-//!   (and commands after it) where a strict relay in front of us did not (SMTP smuggling). A
-//!   client that ends DATA with a bare `LF.LF` waits for the data timeout. Command lines may
-//!   end in a bare LF. BDAT content is binary by definition (RFC 3030) and stored as sent.
+//! - Only `<CRLF>.<CRLF>` ends a message, so no sender can make us see a message end (and
+//!   commands after it) where a strict relay in front of us did not (SMTP smuggling). Lines
+//!   inside DATA that end in a bare LF (RFC 5321 §2.3.8 forbids them; scripts feeding mbox
+//!   files send them) are accepted and stored with CRLF. A client that ends DATA with a bare
+//!   `LF.LF` waits for the data timeout. Command lines may end in a bare LF. BDAT content is
+//!   binary by definition (RFC 3030) and stored as sent.
 //! - Every reply comes from one mapping (`error.rs`); the message is durable in the store
 //!   before any 250 after DATA/BDAT LAST.
 //! - Over quota found at RCPT time is 452 4.2.2 for that recipient. Found only when storing:

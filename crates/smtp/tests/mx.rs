@@ -223,7 +223,7 @@ async fn over_long_lines() {
 }
 
 #[tokio::test]
-async fn bare_lf_in_data_is_refused() {
+async fn bare_lf_in_data_is_normalised_and_never_ends_the_message() {
     let h = harness(Mode::Mx, config()).await;
     let mut c = Client::connect(&h).await;
     c.ok("EHLO client.example", "250").await;
@@ -233,10 +233,16 @@ async fn bare_lf_in_data_is_refused() {
     // ".\n" does not end the message; only CRLF.CRLF does (RFC 5321 §2.3.8, §4.1.1.4).
     c.send(b"Subject: lf\r\n\r\nbare\nline\r\n.\nMAIL FROM:<smuggled@b.example>\r\n.\r\n")
         .await;
-    c.expect("554 5.6.11").await;
+    c.expect("250 2.0.0").await;
     c.ok("RCPT TO:<ann@example.test>", "503").await;
     c.ok("NOOP", "250").await;
-    assert!(inbox(&h.store, "ann").await.is_empty());
+    let stored = inbox(&h.store, "ann").await;
+    assert_eq!(stored.len(), 1);
+    let text = String::from_utf8_lossy(&stored[0]).into_owned();
+    assert!(
+        text.ends_with("bare\r\nline\r\n\r\nMAIL FROM:<smuggled@b.example>\r\n"),
+        "{text:?}"
+    );
     // Bare LF ends a command line, though.
     c.send(b"NOOP\n").await;
     assert!(c.reply().await.starts_with("250"));

@@ -15,7 +15,6 @@ use crate::trace::{Protocol, Trace};
 struct DataFaults {
     too_large: bool,
     too_long_line: bool,
-    bare_lf: bool,
 }
 
 impl Session {
@@ -52,12 +51,12 @@ impl Session {
                 Ok(Ok(Line::Data { bytes, crlf })) => (bytes, crlf),
             };
             // Only <CRLF>.<CRLF> ends the message; a "." ended by a bare LF does not, so what
-            // ends the message here is what ends it for a strict relay before us.
+            // ends the message here is what ends it for a strict relay before us (SMTP
+            // smuggling). Lines ended by a bare LF are taken, and stored with CRLF like every
+            // other line (RFC 5321 §2.3.8 forbids them, but real senders and mbox-fed scripts
+            // send them; Postfix's "normalize" does the same).
             if crlf && bytes == b"." {
                 break;
-            }
-            if !crlf {
-                faults.bare_lf = true;
             }
             // RFC 5321 §4.5.2: a leading dot was doubled by the sender.
             let text = bytes.strip_prefix(b".").unwrap_or(&bytes[..]);
@@ -75,9 +74,6 @@ impl Session {
         }
         if faults.too_long_line {
             return Err(SmtpError::LineTooLong);
-        }
-        if faults.bare_lf {
-            return Err(SmtpError::BareLf);
         }
         match tx {
             Some(tx) => self.finish(conn, tx, body).await,
