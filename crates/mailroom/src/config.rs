@@ -147,6 +147,11 @@ pub struct StorageConfig {
     pub recovery_days: u32,
     /// The largest message accepted anywhere (delivery, APPEND).
     pub max_message_size: ByteSize,
+    /// Days a message stays in Trash before it is removed (into the recovery area); 0 keeps
+    /// it until the user empties the Trash.
+    pub trash_days: u32,
+    /// The same for Junk.
+    pub junk_days: u32,
 }
 
 impl Default for StorageConfig {
@@ -154,6 +159,8 @@ impl Default for StorageConfig {
         StorageConfig {
             recovery_days: 14,
             max_message_size: ByteSize::mib(64),
+            trash_days: 30,
+            junk_days: 30,
         }
     }
 }

@@ -2,12 +2,13 @@
 
 use crate::SqliteStore;
 use crate::blobs::BlobDir;
+use crate::messages::{MessageMove, move_rows};
 use crate::rows::blob_hash;
 use crate::rows::load_account;
 use crate::schema::db;
 use crate::writer::WriteCtx;
 use async_trait::async_trait;
-use mailroom_store::{AccountId, Maintenance, Result};
+use mailroom_store::{AccountId, MailboxId, Maintenance, Result, SpecialUse};
 
 /// A blob nothing references is kept this long before its file is removed, so a delivery of
 /// the same content that wrote (or found) the file just before can still reference it.
@@ -50,6 +51,45 @@ pub(crate) fn collect_blobs(ctx: &WriteCtx<'_>, blobs: &BlobDir) -> Result<(u64,
 
 #[async_trait]
 impl Maintenance for SqliteStore {
+    async fn expire_special_use(&self, special_use: SpecialUse, saved_before: i64) -> Result<u64> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let mailboxes: Vec<i64> = {
+                    let mut stmt = ctx
+                        .conn
+                        .prepare_cached("SELECT id FROM mailboxes WHERE special_use = ?1")
+                        .map_err(db)?;
+                    stmt.query_map([special_use.attribute()], |r| r.get(0))
+                        .map_err(db)?
+                        .collect::<rusqlite::Result<_>>()
+                        .map_err(db)?
+                };
+                let mut expired = 0;
+                for id in mailboxes {
+                    let uids: Vec<u32> = {
+                        let mut stmt = ctx
+                            .conn
+                            .prepare_cached(
+                                "SELECT uid FROM messages WHERE mailbox_id = ?1 AND saved_at < ?2 ORDER BY uid",
+                            )
+                            .map_err(db)?;
+                        stmt.query_map(rusqlite::params![id, saved_before], |r| r.get(0))
+                            .map_err(db)?
+                            .collect::<rusqlite::Result<_>>()
+                            .map_err(db)?
+                    };
+                    if uids.is_empty() {
+                        continue;
+                    }
+                    let mailbox = crate::rows::load_mailbox(ctx.conn, MailboxId(id))?;
+                    expired += move_rows(ctx, &mailbox, &uids, MessageMove::ToRecovery)?.len() as u64;
+                }
+                Ok(expired)
+            })
+            .await
+    }
+
     async fn recalculate_usage(&self, account: AccountId) -> Result<((u64, u64), (u64, u64))> {
         self.inner
             .writer

@@ -49,6 +49,7 @@ macro_rules! conformance_tests {
             recovery::expunged_mail_is_recoverable,
             recovery::deleted_folder_comes_back,
             recovery::purge_after_retention_then_blob_gc,
+            recovery::trash_and_junk_expire_into_recovery,
         );
     };
     (@each $factory:expr; $($module:ident :: $name:ident),+ $(,)?) => {

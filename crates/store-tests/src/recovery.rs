@@ -1,5 +1,5 @@
 use crate::fixtures::{Fixture, name_of, sample_message};
-use mailroom_store::{FlagOp, Flags, MailDate, NewMessage, RecoveryFilter};
+use mailroom_store::{FlagOp, Flags, MailDate, NewMessage, RecoveryFilter, SpecialUse};
 
 pub async fn expunged_mail_is_recoverable(f: &Fixture) {
     let s = &f.store;
@@ -163,5 +163,48 @@ pub async fn purge_after_retention_then_blob_gc(f: &Fixture) {
     assert_eq!(later.blobs, 1);
     assert!(s.read_blob(&metas[1].blob).await.is_err());
     assert!(s.read_blob(&metas[0].blob).await.is_ok());
+    assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
+}
+
+pub async fn trash_and_junk_expire_into_recovery(f: &Fixture) {
+    let s = &f.store;
+    let trash = f.mailbox(f.alice, "Trash").await;
+    let junk = f.mailbox(f.bob, "Junk").await;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    f.append(&trash, 2).await;
+    f.append(&junk, 1).await;
+    f.append(&inbox, 1).await;
+    let day = 86_400;
+    f.clock.advance(10 * day);
+    f.append(&trash, 1).await;
+    let cutoff = f.clock_now() - 5 * day;
+    assert_eq!(
+        s.expire_special_use(SpecialUse::Trash, cutoff)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.expire_special_use(SpecialUse::Junk, cutoff)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.message_list(trash.id).await.unwrap().len(),
+        1,
+        "the recent one stays"
+    );
+    assert_eq!(
+        s.message_list(inbox.id).await.unwrap().len(),
+        1,
+        "other folders are untouched"
+    );
+    let recoverable = s
+        .list_recoverable(f.alice, RecoveryFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(recoverable.len(), 2);
+    assert!(recoverable.iter().all(|r| r.mailbox_name == "Trash"));
     assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
 }

@@ -173,6 +173,10 @@ pub trait Maintenance: Send + Sync {
     /// Recounts an account's usage (bytes, messages) from its messages and stores it; returns
     /// (before, after). For `mailroom quota recalc`, after a restore or a suspected drift.
     async fn recalculate_usage(&self, account: AccountId) -> Result<((u64, u64), (u64, u64))>;
+    /// Empties the folders with this special use (Trash, Junk) of messages put there before
+    /// `saved_before` (Unix time), in every account. They go to the recovery area like any
+    /// deletion. Returns how many.
+    async fn expire_special_use(&self, special_use: SpecialUse, saved_before: i64) -> Result<u64>;
 }
 
 /// Named, expiring locks shared by every node (the POP3 maildrop lock, RFC 1939 §8).

@@ -10,7 +10,7 @@ use mailroom_imap::{ImapConfig, ImapServer};
 use mailroom_net::{TlsAcceptor, TlsFiles, bind_all, load_or_create_tls};
 use mailroom_pop3::{Pop3Config, Pop3Server};
 use mailroom_smtp::{Mode, SmtpConfig, SmtpServer};
-use mailroom_store::{Directory, NewAccount, Pop3Policy, Recovery, Store};
+use mailroom_store::{Directory, Maintenance, NewAccount, Pop3Policy, Recovery, SpecialUse, Store};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,10 +46,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     }
     store.start_search_indexer()?;
     let _watcher = store.watch_external_changes(EXTERNAL_CHANGE_POLL).await?;
-    let _purger = tokio::spawn(purge_recovery_area(
-        store.clone(),
-        config.storage.recovery_days,
-    ));
+    let _purger = tokio::spawn(purge_recovery_area(store.clone(), config.storage.clone()));
     let _backups = nightly_at(&config.backup.time)?.map(|at| {
         tokio::spawn(nightly_backups(
             store.clone(),
@@ -244,13 +241,34 @@ async fn ensure_demo_account(store: &SqliteStore) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Hourly: removes recovery-area entries older than the retention and the blobs nothing
-/// references any more.
-async fn purge_recovery_area(store: SqliteStore, days: u32) {
+/// Hourly: empties Trash and Junk of what sat there too long (into the recovery area), then
+/// removes recovery-area entries older than the retention and the blobs nothing references.
+async fn purge_recovery_area(store: SqliteStore, storage: crate::config::StorageConfig) {
     let mut ticker = tokio::time::interval(PURGE_EVERY);
     loop {
         ticker.tick().await;
-        let cutoff = store.now() - i64::from(days) * 86_400;
+        let now = store.now();
+        for (special_use, days) in [
+            (SpecialUse::Trash, storage.trash_days),
+            (SpecialUse::Junk, storage.junk_days),
+        ] {
+            if days == 0 {
+                continue;
+            }
+            match store
+                .expire_special_use(special_use, now - i64::from(days) * 86_400)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    messages = n,
+                    folder = special_use.attribute(),
+                    "old messages removed"
+                ),
+                Err(e) => tracing::error!("emptying {} failed: {e}", special_use.attribute()),
+            }
+        }
+        let cutoff = now - i64::from(storage.recovery_days) * 86_400;
         match store.purge_recovery(cutoff).await {
             Ok(r) if r.messages + r.blobs > 0 => {
                 tracing::info!(
