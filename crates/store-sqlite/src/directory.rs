@@ -262,6 +262,7 @@ impl Directory for SqliteStore {
                     "DELETE FROM mailboxes WHERE account_id = ?1",
                     "DELETE FROM subscriptions WHERE account_id = ?1",
                     "DELETE FROM aliases WHERE account_id = ?1",
+                    "DELETE FROM quota_warnings WHERE account_id = ?1",
                     "DELETE FROM accounts WHERE id = ?1",
                 ] {
                     c.execute(sql, [id.0]).map_err(db)?;

@@ -8,7 +8,7 @@ use crate::rows::load_account;
 use crate::schema::db;
 use crate::writer::WriteCtx;
 use async_trait::async_trait;
-use mailroom_store::{AccountId, MailboxId, Maintenance, Result, SpecialUse};
+use mailroom_store::{AccountId, MailboxId, Maintenance, QuotaWarning, Result, SpecialUse};
 
 /// A blob nothing references is kept this long before its file is removed, so a delivery of
 /// the same content that wrote (or found) the file just before can still reference it.
@@ -51,6 +51,48 @@ pub(crate) fn collect_blobs(ctx: &WriteCtx<'_>, blobs: &BlobDir) -> Result<(u64,
 
 #[async_trait]
 impl Maintenance for SqliteStore {
+    async fn pending_quota_warnings(&self) -> Result<Vec<QuotaWarning>> {
+        self.inner
+            .readers
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT w.id, a.id, a.address, w.level, a.used_bytes, a.quota_bytes,
+                                a.used_messages, a.quota_messages
+                         FROM quota_warnings w JOIN accounts a ON a.id = w.account_id ORDER BY w.id",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok(QuotaWarning {
+                            id: r.get(0)?,
+                            account: AccountId(r.get(1)?),
+                            address: r.get(2)?,
+                            level: r.get(3)?,
+                            used_bytes: r.get::<_, i64>(4)? as u64,
+                            quota_bytes: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+                            used_messages: r.get::<_, i64>(6)? as u64,
+                            quota_messages: r.get::<_, Option<i64>>(7)?.map(|v| v as u64),
+                        })
+                    })
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+            })
+            .await
+    }
+
+    async fn quota_warning_sent(&self, id: i64) -> Result<()> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                ctx.conn
+                    .execute("DELETE FROM quota_warnings WHERE id = ?1", [id])
+                    .map_err(db)?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn expire_special_use(&self, special_use: SpecialUse, saved_before: i64) -> Result<u64> {
         self.inner
             .writer

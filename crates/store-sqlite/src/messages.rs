@@ -155,6 +155,51 @@ pub(crate) fn add_usage(
         .map_err(db)?
         .execute(params![account.0, bytes, count])
         .map_err(db)?;
+    track_quota_warning(ctx, account)
+}
+
+/// Warning levels, in percent of the quota (the fuller of bytes and messages counts).
+const QUOTA_WARNING_LEVELS: [u8; 2] = [95, 80];
+
+/// Queues a warning when usage crosses a level upward, once, and re-arms it when usage drops
+/// below the level again.
+fn track_quota_warning(ctx: &WriteCtx<'_>, account: AccountId) -> Result<()> {
+    let a = load_account(ctx.conn, account)?;
+    let percent = |used: u64, limit: Option<u64>| match limit {
+        Some(0) => 100,
+        Some(limit) => used.saturating_mul(100) / limit,
+        None => 0,
+    };
+    let fullest =
+        percent(a.used_bytes, a.quota_bytes).max(percent(a.used_messages, a.quota_messages));
+    let level = QUOTA_WARNING_LEVELS
+        .iter()
+        .copied()
+        .find(|&l| fullest >= u64::from(l))
+        .unwrap_or(0);
+    let warned: u8 = ctx
+        .conn
+        .prepare_cached("SELECT quota_warned FROM accounts WHERE id = ?1")
+        .map_err(db)?
+        .query_row([account.0], |r| r.get(0))
+        .map_err(db)?;
+    if level == warned {
+        return Ok(());
+    }
+    if level > warned {
+        ctx.conn
+            .prepare_cached(
+                "INSERT INTO quota_warnings (account_id, level, created_at) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(db)?
+            .execute(params![account.0, level, ctx.now])
+            .map_err(db)?;
+    }
+    ctx.conn
+        .prepare_cached("UPDATE accounts SET quota_warned = ?2 WHERE id = ?1")
+        .map_err(db)?
+        .execute(params![account.0, level])
+        .map_err(db)?;
     Ok(())
 }
 

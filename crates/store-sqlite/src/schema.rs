@@ -123,6 +123,17 @@ CREATE TABLE leases (
     expires_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- The highest quota warning level (80, 95) an account has been sent since its usage was last
+-- below it, and the warnings waiting to be delivered.
+ALTER TABLE accounts ADD COLUMN quota_warned INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE quota_warnings (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    level       INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

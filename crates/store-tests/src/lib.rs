@@ -46,6 +46,7 @@ macro_rules! conformance_tests {
             messages::accounts_are_isolated,
             messages::full_text_search_finds_substrings,
             messages::message_entries_list_sizes_and_blobs,
+            messages::quota_warnings_fire_once_per_crossing,
             recovery::expunged_mail_is_recoverable,
             recovery::deleted_folder_comes_back,
             recovery::purge_after_retention_then_blob_gc,

@@ -430,3 +430,51 @@ pub async fn message_entries_list_sizes_and_blobs(f: &Fixture) {
         assert_eq!(e.pop3_uidl, None);
     }
 }
+
+pub async fn quota_warnings_fire_once_per_crossing(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    s.update_account(
+        f.alice,
+        mailroom_store::AccountUpdate {
+            quota_messages: Some(Some(10)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let levels = || async {
+        s.pending_quota_warnings()
+            .await
+            .unwrap()
+            .iter()
+            .map(|w| w.level)
+            .collect::<Vec<_>>()
+    };
+    f.append(&inbox, 7).await;
+    assert!(levels().await.is_empty(), "70 %");
+    f.append(&inbox, 1).await;
+    assert_eq!(levels().await, [80]);
+    f.append(&inbox, 1).await;
+    assert_eq!(levels().await, [80], "still 80-94 %: no second warning");
+    f.append(&inbox, 1).await;
+    assert_eq!(levels().await, [80, 95]);
+    let pending = s.pending_quota_warnings().await.unwrap();
+    assert_eq!(
+        (
+            pending[0].address.as_str(),
+            pending[0].used_messages,
+            pending[0].quota_messages
+        ),
+        ("alice@example.test", 10, Some(10)),
+        "usage as it is now"
+    );
+    for w in pending {
+        s.quota_warning_sent(w.id).await.unwrap();
+    }
+    assert!(levels().await.is_empty());
+    // Dropping below 80 % re-arms both levels.
+    s.expunge(inbox.id, &[1, 2, 3]).await.unwrap();
+    f.append(&inbox, 1).await;
+    assert_eq!(levels().await, [80]);
+}

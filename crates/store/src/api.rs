@@ -12,7 +12,7 @@ use crate::message::{
     Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MessageEntry, MessageMeta,
     MessageSummary, NewMessage, TextField,
 };
-use crate::recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};
+use crate::recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
@@ -177,6 +177,11 @@ pub trait Maintenance: Send + Sync {
     /// `saved_before` (Unix time), in every account. They go to the recovery area like any
     /// deletion. Returns how many.
     async fn expire_special_use(&self, special_use: SpecialUse, saved_before: i64) -> Result<u64>;
+    /// Quota warnings waiting to be delivered: queued when an account's usage crosses 80 % or
+    /// 95 % of its quota upward (once per crossing).
+    async fn pending_quota_warnings(&self) -> Result<Vec<QuotaWarning>>;
+    /// Marks a warning delivered.
+    async fn quota_warning_sent(&self, id: i64) -> Result<()>;
 }
 
 /// Named, expiring locks shared by every node (the POP3 maildrop lock, RFC 1939 §8).

@@ -32,4 +32,4 @@ pub use message::{
     Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MailDate, MessageEntry,
     MessageMeta, MessageSummary, NewMessage, TextField,
 };
-pub use recovery::{PurgeReport, RecoverableMessage, RecoveryFilter, Restored};
+pub use recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};

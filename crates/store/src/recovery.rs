@@ -41,3 +41,17 @@ pub struct PurgeReport {
     pub blobs: u64,
     pub bytes: u64,
 }
+
+/// A quota warning to deliver to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaWarning {
+    pub id: i64,
+    pub account: crate::ids::AccountId,
+    pub address: String,
+    /// 80 or 95 (percent).
+    pub level: u8,
+    pub used_bytes: u64,
+    pub quota_bytes: Option<u64>,
+    pub used_messages: u64,
+    pub quota_messages: Option<u64>,
+}

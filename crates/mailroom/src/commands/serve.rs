@@ -10,7 +10,9 @@ use mailroom_imap::{ImapConfig, ImapServer};
 use mailroom_net::{TlsAcceptor, TlsFiles, bind_all, load_or_create_tls};
 use mailroom_pop3::{Pop3Config, Pop3Server};
 use mailroom_smtp::{Mode, SmtpConfig, SmtpServer};
-use mailroom_store::{Directory, Maintenance, NewAccount, Pop3Policy, Recovery, SpecialUse, Store};
+use mailroom_store::{
+    Directory, Maintenance, Messages, NewAccount, Pop3Policy, Recovery, SpecialUse, Store,
+};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,6 +49,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     store.start_search_indexer()?;
     let _watcher = store.watch_external_changes(EXTERNAL_CHANGE_POLL).await?;
     let _purger = tokio::spawn(purge_recovery_area(store.clone(), config.storage.clone()));
+    let _warnings = tokio::spawn(deliver_quota_warnings(store.clone()));
     let _backups = nightly_at(&config.backup.time)?.map(|at| {
         tokio::spawn(nightly_backups(
             store.clone(),
@@ -282,6 +285,88 @@ async fn purge_recovery_area(store: SqliteStore, storage: crate::config::Storage
             Err(e) => tracing::error!("purging the recovery area failed: {e}"),
         }
     }
+}
+
+/// How often queued quota warnings are looked for.
+const QUOTA_WARNING_POLL: Duration = Duration::from_secs(5);
+
+/// Delivers the quota warnings the store queued (crossing 80 % and 95 %) into each account's
+/// INBOX, from the postmaster of its domain.
+async fn deliver_quota_warnings(store: SqliteStore) {
+    let mut ticker = tokio::time::interval(QUOTA_WARNING_POLL);
+    loop {
+        ticker.tick().await;
+        let pending = match store.pending_quota_warnings().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!("reading quota warnings failed: {e}");
+                continue;
+            }
+        };
+        for warning in pending {
+            let delivered = match quota_warning_message(&warning) {
+                Ok(content) => {
+                    let delivery = mailroom_store::Delivery {
+                        recipients: vec![warning.account],
+                        content: content.into(),
+                    };
+                    store
+                        .deliver(delivery)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match delivered {
+                Ok(()) => {
+                    tracing::info!(user = %warning.address, level = warning.level, "quota warning delivered")
+                }
+                // A mailbox too full even for the warning: drop it rather than retry forever.
+                Err(e) => {
+                    tracing::warn!(user = %warning.address, "quota warning not delivered: {e}")
+                }
+            }
+            if let Err(e) = store.quota_warning_sent(warning.id).await {
+                tracing::error!("marking a quota warning sent failed: {e}");
+            }
+        }
+    }
+}
+
+fn quota_warning_message(w: &mailroom_store::QuotaWarning) -> std::io::Result<Vec<u8>> {
+    let domain = w.address.rsplit('@').next().unwrap_or("localhost");
+    let usage = match (w.quota_bytes, w.quota_messages) {
+        (Some(q), _) if w.used_bytes.saturating_mul(100) / q.max(1) >= u64::from(w.level) => {
+            format!(
+                "{} of {}",
+                crate::commands::human(w.used_bytes),
+                crate::commands::human(q)
+            )
+        }
+        (_, Some(q)) => format!("{} of {} messages", w.used_messages, q),
+        (Some(q), None) => format!(
+            "{} of {}",
+            crate::commands::human(w.used_bytes),
+            crate::commands::human(q)
+        ),
+        (None, None) => "over the limit".to_string(),
+    };
+    let text = format!(
+        "Your mailbox {address} is {level}% full: {usage} used.\r\n\r\n\
+         When it is full, new mail can't be delivered to you and senders get it back later.\r\n\
+         Delete mail you no longer need (and empty the Trash), or ask your administrator for more\r\n\
+         space.\r\n",
+        address = w.address,
+        level = w.level
+    );
+    let postmaster = format!("postmaster@{domain}");
+    mail_builder::MessageBuilder::new()
+        .from(("Mail Administrator", postmaster.as_str()))
+        .to(w.address.as_str())
+        .subject(format!("Your mailbox is {}% full", w.level))
+        .text_body(text)
+        .write_to_vec()
 }
 
 /// Held while the server runs, so a whole-store restore can't pull the store from under it
