@@ -8,7 +8,7 @@ use crate::{SqliteStore, maintenance};
 use async_trait::async_trait;
 use mailroom_store::facts::EnvelopeAddress;
 use mailroom_store::{
-    AccountId, Flags, MailDate, MailboxEvent, MailboxId, MailboxName, PurgeReport,
+    AccountId, Flags, MailDate, MailboxEvent, MailboxId, MailboxName, MessageMeta, PurgeReport,
     RecoverableMessage, Recovery, RecoveryFilter, RecoveryId, Restored, Result,
 };
 use rusqlite::{OptionalExtension, params};
@@ -72,70 +72,64 @@ impl Recovery for SqliteStore {
     }
 
     async fn restore(&self, account: AccountId, ids: &[RecoveryId]) -> Result<Vec<Restored>> {
+        self.restore_to(account, ids, None).await
+    }
+
+    async fn restore_into(
+        &self,
+        account: AccountId,
+        ids: &[RecoveryId],
+        target: MailboxId,
+    ) -> Result<Vec<Restored>> {
+        self.restore_to(account, ids, Some(target)).await
+    }
+
+    async fn recoverable_meta(
+        &self,
+        account: AccountId,
+        ids: &[RecoveryId],
+    ) -> Result<Vec<MessageMeta>> {
         let ids = ids.to_vec();
+        let cache = self.inner.facts.clone();
         self.inner
-            .writer
-            .write(move |ctx| {
+            .readers
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT r.id, r.flags, r.keywords, r.internal_date, r.internal_tz, r.size, b.hash,
+                                r.deleted_at, b.facts, b.id
+                         FROM recovery r JOIN blobs b ON b.id = r.blob_id
+                         WHERE r.id = ?1 AND r.account_id = ?2",
+                    )
+                    .map_err(db)?;
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
-                    let row = ctx
-                        .conn
-                        .prepare_cached(
-                            "SELECT mailbox_id, mailbox_name, flags, keywords, internal_date, internal_tz,
-                                    size, blob_id, pop3_uidl
-                             FROM recovery WHERE id = ?1 AND account_id = ?2",
-                        )
-                        .map_err(db)?
+                    let row = stmt
                         .query_row(params![id.0, account.0], |r| {
                             Ok((
-                                MailboxId(r.get(0)?),
-                                r.get::<_, String>(1)?,
-                                Flags::from_stored(r.get(2)?, r.get::<_, Option<String>>(3)?.as_deref()),
-                                MailDate {
-                                    seconds: r.get(4)?,
-                                    offset_minutes: r.get(5)?,
+                                MessageMeta {
+                                    uid: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                                    modseq: 1,
+                                    flags: Flags::from_stored(r.get(1)?, r.get::<_, Option<String>>(2)?.as_deref()),
+                                    internal_date: MailDate {
+                                        seconds: r.get(3)?,
+                                        offset_minutes: r.get(4)?,
+                                    },
+                                    size: r.get::<_, i64>(5)? as u64,
+                                    blob: crate::rows::blob_hash(&r.get::<_, Vec<u8>>(6)?),
+                                    saved_at: r.get(7)?,
+                                    facts: Default::default(),
                                 },
-                                r.get::<_, i64>(6)? as u64,
-                                r.get::<_, i64>(7)?,
-                                r.get::<_, Option<String>>(8)?,
+                                r.get::<_, String>(8)?,
+                                r.get::<_, i64>(9)?,
                             ))
                         })
                         .optional()
                         .map_err(db)?;
-                    // Another account's id is skipped like a missing one.
-                    let Some((mailbox_id, name, flags, date, size, blob_id, uidl)) = row else {
-                        continue;
-                    };
-                    // Back into the same folder if it still exists (even renamed), else into a
-                    // folder of the old name, recreated if needed.
-                    let target = match load_mailbox(ctx.conn, mailbox_id) {
-                        Ok(mb) if mb.account == account => mb,
-                        _ => ensure_mailbox_tx(ctx, account, &MailboxName::new(&name)?)?,
-                    };
-                    let appended = insert_row(
-                        ctx,
-                        target.id,
-                        MessageRow {
-                            blob_id,
-                            size,
-                            flags: &flags,
-                            internal_date: date,
-                            pop3_uidl: uidl,
-                        },
-                    )?;
-                    ctx.conn.execute("DELETE FROM recovery WHERE id = ?1", [id.0]).map_err(db)?;
-                    add_usage(ctx, account, size as i64, 1)?;
-                    ctx.events.push(MailboxEvent::Changed {
-                        account,
-                        mailbox: target.id,
-                        modseq: appended.modseq,
-                    });
-                    out.push(Restored {
-                        id,
-                        mailbox: target.id,
-                        mailbox_name: target.name.to_string(),
-                        uid: appended.uid,
-                    });
+                    if let Some((mut meta, facts, blob_id)) = row {
+                        meta.facts = cache.get_or_parse(blob_id, &facts)?;
+                        out.push(meta);
+                    }
                 }
                 Ok(out)
             })
@@ -171,6 +165,89 @@ impl Recovery for SqliteStore {
                 report.blobs = n;
                 report.bytes = bytes;
                 Ok(report)
+            })
+            .await
+    }
+}
+
+impl SqliteStore {
+    async fn restore_to(
+        &self,
+        account: AccountId,
+        ids: &[RecoveryId],
+        chosen: Option<MailboxId>,
+    ) -> Result<Vec<Restored>> {
+        let ids = ids.to_vec();
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let row = ctx
+                        .conn
+                        .prepare_cached(
+                            "SELECT mailbox_id, mailbox_name, flags, keywords, internal_date, internal_tz,
+                                    size, blob_id, pop3_uidl
+                             FROM recovery WHERE id = ?1 AND account_id = ?2",
+                        )
+                        .map_err(db)?
+                        .query_row(params![id.0, account.0], |r| {
+                            Ok((
+                                MailboxId(r.get(0)?),
+                                r.get::<_, String>(1)?,
+                                Flags::from_stored(r.get(2)?, r.get::<_, Option<String>>(3)?.as_deref()),
+                                MailDate {
+                                    seconds: r.get(4)?,
+                                    offset_minutes: r.get(5)?,
+                                },
+                                r.get::<_, i64>(6)? as u64,
+                                r.get::<_, i64>(7)?,
+                                r.get::<_, Option<String>>(8)?,
+                            ))
+                        })
+                        .optional()
+                        .map_err(db)?;
+                    // Another account's id is skipped like a missing one.
+                    let Some((mailbox_id, name, flags, date, size, blob_id, uidl)) = row else {
+                        continue;
+                    };
+                    // Into the folder the user chose; else back into the same folder if it
+                    // still exists (even renamed), else into a folder of the old name,
+                    // recreated if needed.
+                    let target = match (chosen, load_mailbox(ctx.conn, mailbox_id)) {
+                        (Some(chosen), _) => match load_mailbox(ctx.conn, chosen) {
+                            Ok(mb) if mb.account == account => mb,
+                            _ => return Err(mailroom_store::StoreError::NotFound("mailbox")),
+                        },
+                        (None, Ok(mb)) if mb.account == account => mb,
+                        _ => ensure_mailbox_tx(ctx, account, &MailboxName::new(&name)?)?,
+                    };
+                    let appended = insert_row(
+                        ctx,
+                        target.id,
+                        MessageRow {
+                            blob_id,
+                            size,
+                            flags: &flags,
+                            internal_date: date,
+                            pop3_uidl: uidl,
+                        },
+                    )?;
+                    ctx.conn.execute("DELETE FROM recovery WHERE id = ?1", [id.0]).map_err(db)?;
+                    add_usage(ctx, account, size as i64, 1)?;
+                    ctx.events.push(MailboxEvent::Changed {
+                        account,
+                        mailbox: target.id,
+                        modseq: appended.modseq,
+                    });
+                    out.push(Restored {
+                        id,
+                        mailbox: target.id,
+                        mailbox_name: target.name.to_string(),
+                        uid: appended.uid,
+                    });
+                }
+                Ok(out)
             })
             .await
     }

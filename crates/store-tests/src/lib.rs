@@ -51,6 +51,7 @@ macro_rules! conformance_tests {
             recovery::deleted_folder_comes_back,
             recovery::purge_after_retention_then_blob_gc,
             recovery::trash_and_junk_expire_into_recovery,
+            recovery::recoverable_messages_can_be_shown_and_restored_elsewhere,
         );
     };
     (@each $factory:expr; $($module:ident :: $name:ident),+ $(,)?) => {

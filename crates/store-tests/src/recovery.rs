@@ -208,3 +208,59 @@ pub async fn trash_and_junk_expire_into_recovery(f: &Fixture) {
     assert!(recoverable.iter().all(|r| r.mailbox_name == "Trash"));
     assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
 }
+
+pub async fn recoverable_messages_can_be_shown_and_restored_elsewhere(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let archive = f.mailbox(f.alice, "Archive").await;
+    let content = sample_message("shown");
+    let uid = s
+        .append(inbox.id, NewMessage::new(content.clone()))
+        .await
+        .unwrap()
+        .uid;
+    s.store_flags(
+        inbox.id,
+        &[uid],
+        FlagOp::Add(Flags::from_names(["\\Seen"])),
+        None,
+    )
+    .await
+    .unwrap();
+    s.expunge(inbox.id, &[uid]).await.unwrap();
+    let entry = s
+        .list_recoverable(f.alice, RecoveryFilter::default())
+        .await
+        .unwrap()[0]
+        .clone();
+    let meta = s.recoverable_meta(f.alice, &[entry.id]).await.unwrap();
+    assert_eq!(meta.len(), 1);
+    assert_eq!(i64::from(meta[0].uid), entry.id.0);
+    assert_eq!(meta[0].facts.subject.as_deref(), Some("shown"));
+    assert_eq!(s.read_blob(&meta[0].blob).await.unwrap(), content);
+    assert!(
+        s.recoverable_meta(f.bob, &[entry.id])
+            .await
+            .unwrap()
+            .is_empty(),
+        "not bob's"
+    );
+    let bob_inbox = f.mailbox(f.bob, "INBOX").await;
+    assert!(
+        s.restore_into(f.alice, &[entry.id], bob_inbox.id)
+            .await
+            .is_err(),
+        "not into bob's"
+    );
+    let restored = s
+        .restore_into(f.alice, &[entry.id], archive.id)
+        .await
+        .unwrap();
+    assert_eq!(restored[0].mailbox, archive.id);
+    let back = s
+        .message_meta(archive.id, &[restored[0].uid])
+        .await
+        .unwrap();
+    assert_eq!(back[0].flags, Flags::from_names(["\\Seen"]));
+    assert_eq!(s.read_blob(&back[0].blob).await.unwrap(), content);
+}

@@ -159,6 +159,21 @@ pub trait Recovery: Send + Sync {
     /// Puts messages back into their original folder (recreated if gone) with a fresh UID and
     /// their original flags and internal date.
     async fn restore(&self, account: AccountId, ids: &[RecoveryId]) -> Result<Vec<Restored>>;
+    /// Restores into a folder the user chose instead of the original one (COPY or MOVE out of
+    /// the "Recently Deleted" folder). The target must belong to the account.
+    async fn restore_into(
+        &self,
+        account: AccountId,
+        ids: &[RecoveryId],
+        target: MailboxId,
+    ) -> Result<Vec<Restored>>;
+    /// Metadata and facts of recoverable messages, for showing them read-only (FETCH in
+    /// "Recently Deleted"): `uid` is the recovery id, `saved_at` when it was deleted.
+    async fn recoverable_meta(
+        &self,
+        account: AccountId,
+        ids: &[RecoveryId],
+    ) -> Result<Vec<MessageMeta>>;
     /// Removes for good what was deleted before `deleted_before` (Unix time), then every blob
     /// nothing references any more.
     async fn purge_recovery(&self, deleted_before: i64) -> Result<PurgeReport>;
