@@ -23,6 +23,9 @@ pub struct ImapConfig {
     pub max_connections_per_user: usize,
     /// Sessions the listener runs at once; further clients get `* BYE`.
     pub max_connections: usize,
+    /// Name of the read-only virtual folder listing the account's recoverable (deleted) mail;
+    /// COPY / MOVE out of it restores. An empty string turns the folder off.
+    pub recently_deleted: String,
 }
 
 impl Default for ImapConfig {
@@ -36,6 +39,7 @@ impl Default for ImapConfig {
             allow_plaintext_auth: false,
             max_connections_per_user: 20,
             max_connections: 1000,
+            recently_deleted: "Recently Deleted".to_string(),
         }
     }
 }

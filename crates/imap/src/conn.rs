@@ -366,7 +366,8 @@ async fn next_event(state: &mut State) -> bool {
     use tokio::sync::broadcast::error::RecvError;
     if let State::Selected(selected) = state {
         match selected.events.recv().await {
-            Ok(MailboxEvent::Deleted { .. }) => return true,
+            // In "Recently Deleted" the events are the account's: another folder's deletion.
+            Ok(MailboxEvent::Deleted { .. }) if !selected.recently_deleted => return true,
             Ok(_) | Err(RecvError::Lagged(_)) => return false,
             Err(RecvError::Closed) => {}
         }

@@ -36,6 +36,7 @@ mod session;
 mod subject;
 mod thread;
 mod view;
+mod virtual_folder;
 
 pub use config::ImapConfig;
 pub use server::ImapServer;

@@ -74,7 +74,11 @@ pub(crate) struct Selected {
     pub mailbox: Mailbox,
     pub read_only: bool,
     pub view: View,
+    /// For a real mailbox its own events; for "Recently Deleted" the account's.
     pub events: broadcast::Receiver<MailboxEvent>,
+    /// The "Recently Deleted" virtual folder: `mailbox` is a stand-in, the view holds
+    /// recovery ids, and the store is reached through `virtual_folder` only.
+    pub recently_deleted: bool,
 }
 
 /// RFC 9051 §3: the session states; each variant owns what only it may use.
@@ -346,9 +350,11 @@ impl Session {
         };
         let mut heard = false;
         let mut deleted = false;
+        let virtual_folder = selected.recently_deleted;
         loop {
             match selected.events.try_recv() {
-                Ok(MailboxEvent::Deleted { .. }) => deleted = true,
+                // Account events name other mailboxes; their deletion only adds entries.
+                Ok(MailboxEvent::Deleted { .. }) if !virtual_folder => deleted = true,
                 Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => heard = true,
                 Err(_) => break,
             }
@@ -380,6 +386,13 @@ impl Session {
         let State::Selected(selected) = &mut self.state else {
             return;
         };
+        if selected.recently_deleted {
+            match crate::virtual_folder::resync(store.as_ref(), selected, enabled).await {
+                Ok(responses) => self.out.extend(responses),
+                Err(e) => tracing::warn!(error = ?e, "cannot read the recovery area"),
+            }
+            return;
+        }
         let changes = match store
             .changes_since(selected.mailbox.id, selected.view.synced_modseq)
             .await

@@ -18,6 +18,8 @@ async fn list_default_mailboxes() {
             "* LIST (\\HasNoChildren \\Archive) \"/\" Archive",
             "* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts",
             "* LIST (\\HasNoChildren \\Junk) \"/\" Junk",
+            // The virtual folder of deleted mail (ImapConfig::recently_deleted).
+            "* LIST (\\HasNoChildren) \"/\" \"Recently Deleted\"",
             "* LIST (\\HasNoChildren \\Sent) \"/\" Sent",
             "* LIST (\\HasNoChildren \\Trash) \"/\" Trash",
             "b OK LIST completed"

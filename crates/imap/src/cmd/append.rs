@@ -16,6 +16,9 @@ pub(crate) async fn append(s: &mut Session, cmd: Append) -> Result<Done, ImapErr
         .map(|u| u.account.id)
         .ok_or_else(|| ImapError::bad("not authenticated"))?;
     let name = from_wire(&cmd.mailbox, s.utf8())?;
+    if crate::virtual_folder::is_virtual(&s.shared.config, &name) {
+        return Err(crate::virtual_folder::cannot("APPEND"));
+    }
     let Some(mailbox) = s.store().mailbox(account, &name).await? else {
         // §6.3.12: TRYCREATE tells the client that CREATE would help.
         return Err(ImapError::no_code(Code::TryCreate, "no such mailbox"));

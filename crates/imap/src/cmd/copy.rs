@@ -22,10 +22,18 @@ pub(crate) async fn copy_or_move(
     let State::Selected(selected) = &mut s.state else {
         return Err(ImapError::bad("no mailbox selected"));
     };
-    if is_move && selected.read_only {
+    let name = from_wire(&cmd.mailbox, utf8)?;
+    if crate::virtual_folder::is_virtual(&s.shared.config, &name) {
+        return Err(crate::virtual_folder::cannot(if is_move {
+            "MOVE"
+        } else {
+            "COPY"
+        }));
+    }
+    // Moving out of "Recently Deleted" restores, which is allowed although it is read-only.
+    if is_move && selected.read_only && !selected.recently_deleted {
         return Err(ImapError::no_code(Code::Cannot, "mailbox is read-only"));
     }
-    let name = from_wire(&cmd.mailbox, utf8)?;
     let Some(target) = store.mailbox(selected.user.account.id, &name).await? else {
         return Err(ImapError::no_code(Code::TryCreate, "no such mailbox"));
     };
@@ -40,7 +48,11 @@ pub(crate) async fn copy_or_move(
     if uids.is_empty() {
         return Ok(Done::ok(format!("{verb} completed")));
     }
-    let pairs = if is_move {
+    let pairs = if selected.recently_deleted {
+        // COPY and MOVE both restore: the entry leaves the recovery area either way. After a
+        // COPY it stays in the view until the resync at the end of the command reports it gone.
+        crate::virtual_folder::restore(store.as_ref(), selected, &uids, target.id).await
+    } else if is_move {
         store
             .move_messages(selected.mailbox.id, &uids, target.id)
             .await

@@ -99,6 +99,7 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
     let mut out = Vec::new();
     if let Some(since) = cmd.changed_since
         && since.vanished
+        && !selected.recently_deleted
     {
         // RFC 7162 §3.2.6: expunged UIDs of the set come first, as VANISHED (EARLIER).
         out.extend(
@@ -114,8 +115,7 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
     for batch in indices.chunks(META_BATCH) {
         let batch_uids = selected.view.uids(batch);
         let metas: HashMap<u32, MessageMeta> = if needs_meta {
-            store
-                .message_meta(selected.mailbox.id, &batch_uids)
+            crate::virtual_folder::message_meta(store.as_ref(), selected, &batch_uids)
                 .await?
                 .into_iter()
                 .map(|m| (m.uid, m))

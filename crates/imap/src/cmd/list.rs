@@ -1,7 +1,7 @@
 //! LIST (RFC 9051 §6.3.9) with LIST-EXTENDED (RFC 5258), SPECIAL-USE (RFC 6154), CHILDREN
 //! (RFC 3348 semantics, always returned) and LIST-STATUS (RFC 5819); LSUB (RFC 3501 §6.3.9).
 
-use crate::cmd::status::status_values;
+use crate::cmd::status::{status_values, virtual_status_values};
 use crate::error::ImapError;
 use crate::names::{matches, pattern_from_wire, to_wire};
 use crate::session::{Done, Session};
@@ -17,6 +17,8 @@ struct Entry<'a> {
     name: MailboxName,
     mailbox: Option<&'a Mailbox>,
     subscribed: bool,
+    /// The "Recently Deleted" virtual folder.
+    recently_deleted: bool,
 }
 
 pub(crate) fn wire_use(u: SpecialUse) -> WireUse {
@@ -67,6 +69,7 @@ fn add<'a>(
             name,
             mailbox,
             subscribed,
+            recently_deleted: false,
         });
 }
 
@@ -131,11 +134,32 @@ pub(crate) async fn list(s: &mut Session, cmd: List) -> Result<Done, ImapError> 
         }
         add(&mut entries, &subscriptions, name.clone(), None);
     }
+    // The virtual folder replaces any same-named entry: SELECT of the name opens it.
+    if let Some(name) = crate::virtual_folder::name(&s.shared.config) {
+        entries.insert(
+            sort_key(&name),
+            Entry {
+                name,
+                mailbox: None,
+                subscribed: false,
+                recently_deleted: true,
+            },
+        );
+    }
     let existing: Vec<&MailboxName> = mailboxes.iter().map(|m| &m.name).collect();
 
     let mut lines = Vec::new();
     for entry in entries.values() {
         if !patterns.iter().any(|p| matches(p, entry.name.as_str())) {
+            continue;
+        }
+        if entry.recently_deleted {
+            // Never subscribed, no special use, no children (RFC 5258 §3).
+            if !sel_subscribed && !sel_special {
+                let attrs = vec![MailboxAttr::HasNoChildren];
+                let item = ListItem::new(attrs, delimiter(), to_wire(&entry.name, s.utf8()));
+                lines.push((item, None, true));
+            }
             continue;
         }
         let has_children = existing.iter().any(|n| entry.name.is_ancestor_of(n));
@@ -183,13 +207,19 @@ pub(crate) async fn list(s: &mut Session, cmd: List) -> Result<Done, ImapError> 
         }
         let mut item = ListItem::new(attrs, delimiter(), to_wire(&entry.name, s.utf8()));
         item.child_subscribed = child_info;
-        lines.push((item, entry.mailbox.cloned()));
+        lines.push((item, entry.mailbox.cloned(), false));
     }
-    for (item, mailbox) in lines {
+    for (item, mailbox, recently_deleted) in lines {
         let wire = item.mailbox.clone();
         s.push(Response::Data(Data::List(item)));
-        if let (Some(items), Some(mailbox)) = (&ret_status, mailbox) {
-            let values = status_values(s, &mailbox, items).await?;
+        let values = match (&ret_status, mailbox) {
+            (Some(items), _) if recently_deleted => {
+                Some(virtual_status_values(s, account, items).await?)
+            }
+            (Some(items), Some(mailbox)) => Some(status_values(s, &mailbox, items).await?),
+            _ => None,
+        };
+        if let Some(values) = values {
             s.push(Response::Data(Data::Status {
                 mailbox: wire,
                 items: values,

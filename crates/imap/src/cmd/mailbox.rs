@@ -47,6 +47,9 @@ pub(crate) async fn create(
     let account = account(s)?;
     let name = from_wire(&strip_trailing_separator(mailbox), s.utf8())?;
     let special_use = store_use(&special_use)?;
+    if crate::virtual_folder::is_reserved(&s.shared.config, &name) {
+        return Err(crate::virtual_folder::reserved());
+    }
     if s.store().mailbox(account, &name).await?.is_some() {
         return Err(ImapError::no_code(
             Code::AlreadyExists,
@@ -71,6 +74,9 @@ pub(crate) async fn delete(s: &mut Session, mailbox: WireName) -> Result<Done, I
     if name.is_inbox() {
         return Err(ImapError::no_code(Code::Cannot, "INBOX cannot be deleted"));
     }
+    if crate::virtual_folder::is_virtual(&s.shared.config, &name) {
+        return Err(crate::virtual_folder::cannot("DELETE"));
+    }
     if s.store().mailbox(account, &name).await?.is_none() {
         return Err(ImapError::no_code(Code::NonExistent, "no such mailbox"));
     }
@@ -93,6 +99,12 @@ pub(crate) async fn rename(
     let account = account(s)?;
     let from = from_wire(&from, s.utf8())?;
     let to = from_wire(&to, s.utf8())?;
+    if crate::virtual_folder::is_virtual(&s.shared.config, &from) {
+        return Err(crate::virtual_folder::cannot("RENAME"));
+    }
+    if crate::virtual_folder::is_reserved(&s.shared.config, &to) {
+        return Err(crate::virtual_folder::reserved());
+    }
     if s.store().mailbox(account, &from).await?.is_none() {
         return Err(ImapError::no_code(Code::NonExistent, "no such mailbox"));
     }
@@ -114,6 +126,10 @@ pub(crate) async fn subscribe(
 ) -> Result<Done, ImapError> {
     let account = account(s)?;
     let name = from_wire(&mailbox, s.utf8())?;
+    // Not subscribable: clients that only show subscribed folders keep it out of the way.
+    if on && crate::virtual_folder::is_virtual(&s.shared.config, &name) {
+        return Err(crate::virtual_folder::cannot("SUBSCRIBE"));
+    }
     if on && s.store().mailbox(account, &name).await?.is_none() {
         return Err(ImapError::no_code(Code::NonExistent, "no such mailbox"));
     }

@@ -155,9 +155,7 @@ pub(crate) async fn run(
             TextQuery::Body(n) => (TextField::Body, n.clone()),
             TextQuery::Text(n) => (TextField::All, n.clone()),
         };
-        let uids = store
-            .search_text(selected.mailbox.id, field, &needle)
-            .await?;
+        let uids = crate::virtual_folder::search_text(store, selected, field, &needle).await?;
         text_hits.insert(query, uids.into_iter().collect());
     }
     let now = std::time::SystemTime::now()
@@ -174,8 +172,7 @@ pub(crate) async fn run(
     let mut out = Vec::new();
     for batch in all.chunks(META_BATCH) {
         let metas: HashMap<u32, MessageMeta> = if need.meta {
-            store
-                .message_meta(selected.mailbox.id, &selected.view.uids(batch))
+            crate::virtual_folder::message_meta(store, selected, &selected.view.uids(batch))
                 .await?
                 .into_iter()
                 .map(|m| (m.uid, m))

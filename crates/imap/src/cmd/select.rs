@@ -44,15 +44,24 @@ pub(crate) async fn select(
     };
     let account = user.account.id;
     let store = s.shared.store.clone();
-    let Some(mailbox) = store.mailbox(account, &name).await? else {
-        return Err(ImapError::no_code(Code::NonExistent, "no such mailbox"));
+    let recently_deleted = crate::virtual_folder::is_virtual(&s.shared.config, &name);
+    let examine = read_only;
+    // The virtual folder is always read-only: it changes only by restoring out of it.
+    let read_only = read_only || recently_deleted;
+    let (mailbox, view, status, events) = if recently_deleted {
+        crate::virtual_folder::open(store.as_ref(), account, name).await?
+    } else {
+        let Some(mailbox) = store.mailbox(account, &name).await? else {
+            return Err(ImapError::no_code(Code::NonExistent, "no such mailbox"));
+        };
+        // Subscribe before reading, so that no change falls between the list and the events;
+        // changes already in the list are skipped when the log is applied.
+        let events = store.subscribe_mailbox(mailbox.id);
+        let status = store.mailbox_status(mailbox.id).await?;
+        let messages = store.message_list(mailbox.id).await?;
+        let view = View::new(messages, status.highest_modseq);
+        (mailbox, view, status, events)
     };
-    // Subscribe before reading, so that no change falls between the list and the events;
-    // changes already in the list are skipped when the log is applied.
-    let events = store.subscribe_mailbox(mailbox.id);
-    let status = store.mailbox_status(mailbox.id).await?;
-    let messages = store.message_list(mailbox.id).await?;
-    let view = View::new(messages, status.highest_modseq);
 
     let rev2 = s.enabled.rev2;
     if rev2 {
@@ -108,10 +117,11 @@ pub(crate) async fn select(
         Some(m) => ok_code(s, Code::HighestModSeq(m), "highest"),
         None => ok_code(s, Code::NoModSeq, "no MODSEQ yet"),
     }
-    if let Some(id) = mailbox_object_id(mailbox.id) {
+    if !recently_deleted && let Some(id) = mailbox_object_id(mailbox.id) {
         ok_code(s, Code::MailboxId(id), "mailbox id");
     }
     if let Some(q) = &cmd.qresync
+        && !recently_deleted
         && q.uid_validity.get() == status.uid_validity
     {
         let responses = qresync_catch_up(
@@ -135,11 +145,17 @@ pub(crate) async fn select(
         read_only,
         view,
         events,
+        recently_deleted,
     }));
-    let (code, text) = if read_only {
-        (Code::ReadOnly, "EXAMINE completed")
+    let code = if read_only {
+        Code::ReadOnly
     } else {
-        (Code::ReadWrite, "SELECT completed")
+        Code::ReadWrite
+    };
+    let text = if examine {
+        "EXAMINE completed"
+    } else {
+        "SELECT completed"
     };
     Ok(Done::with_code(Some(code), text))
 }
@@ -199,6 +215,9 @@ pub(crate) async fn expunge(s: &mut Session, set: Option<SequenceSet>) -> Result
     let State::Selected(selected) = &mut s.state else {
         return Err(ImapError::bad("no mailbox selected"));
     };
+    if selected.recently_deleted {
+        return Err(crate::virtual_folder::cannot("EXPUNGE"));
+    }
     if selected.read_only {
         return Err(ImapError::no_code(Code::Cannot, "mailbox is read-only"));
     }

@@ -27,7 +27,7 @@ async fn selected_metas(
     let uids = selected.view.uids(&indices);
     let mut metas: HashMap<u32, MessageMeta> = HashMap::new();
     for chunk in uids.chunks(512) {
-        for meta in s.store().message_meta(selected.mailbox.id, chunk).await? {
+        for meta in crate::virtual_folder::message_meta(s.store(), selected, chunk).await? {
             metas.insert(meta.uid, meta);
         }
     }

@@ -7,7 +7,7 @@ use mailroom_imap_proto::Mailbox as WireName;
 use mailroom_imap_proto::ObjectId;
 use mailroom_imap_proto::command::mailbox::StatusItem;
 use mailroom_imap_proto::response::{Code, Data, Response, StatusValue};
-use mailroom_store::{Mailbox, MailboxId};
+use mailroom_store::{AccountId, Mailbox, MailboxId, MailboxStatus};
 use std::num::NonZeroU32;
 
 pub(crate) async fn status(
@@ -21,6 +21,14 @@ pub(crate) async fn status(
         .map(|u| u.account.id)
         .ok_or_else(|| ImapError::bad("not authenticated"))?;
     let name = from_wire(&mailbox, s.utf8())?;
+    if crate::virtual_folder::is_virtual(&s.shared.config, &name) {
+        let values = virtual_status_values(s, account, &items).await?;
+        s.push(Response::Data(Data::Status {
+            mailbox,
+            items: values,
+        }));
+        return Ok(Done::ok("STATUS completed"));
+    }
     let Some(found) = s.store().mailbox(account, &name).await? else {
         return Err(ImapError::no_code(Code::NonExistent, "no such mailbox"));
     };
@@ -39,6 +47,27 @@ pub(crate) async fn status_values(
     items: &[StatusItem],
 ) -> Result<Vec<StatusValue>, ImapError> {
     let st = s.store().mailbox_status(mailbox.id).await?;
+    Ok(values(s, &st, Some(mailbox.id), items))
+}
+
+/// The values for "Recently Deleted", computed from the account's recovery entries.
+pub(crate) async fn virtual_status_values(
+    s: &Session,
+    account: AccountId,
+    items: &[StatusItem],
+) -> Result<Vec<StatusValue>, ImapError> {
+    let entries = crate::virtual_folder::entries(s.store(), account).await?;
+    let st = crate::virtual_folder::status(&entries);
+    Ok(values(s, &st, None, items))
+}
+
+/// `id` is None for the virtual folder, which has no MAILBOXID.
+fn values(
+    s: &Session,
+    st: &MailboxStatus,
+    id: Option<MailboxId>,
+    items: &[StatusItem],
+) -> Vec<StatusValue> {
     let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -53,7 +82,7 @@ pub(crate) async fn status_values(
             StatusItem::Recent => StatusValue::Recent(0),
             StatusItem::HighestModSeq => StatusValue::HighestModSeq(st.highest_modseq),
             StatusItem::AppendLimit => StatusValue::AppendLimit(Some(s.shared.config.max_literal)),
-            StatusItem::MailboxId => match mailbox_object_id(mailbox.id) {
+            StatusItem::MailboxId => match id.and_then(mailbox_object_id) {
                 Some(id) => StatusValue::MailboxId(id),
                 None => continue,
             },
@@ -61,7 +90,7 @@ pub(crate) async fn status_values(
             StatusItem::DeletedStorage => StatusValue::DeletedStorage(0),
         });
     }
-    Ok(out)
+    out
 }
 
 /// RFC 8474 §4: the mailbox id never changes and is never reused.

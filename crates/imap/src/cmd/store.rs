@@ -19,6 +19,9 @@ pub(crate) async fn store(s: &mut Session, cmd: StoreCmd) -> Result<Done, ImapEr
     let State::Selected(selected) = &mut s.state else {
         return Err(ImapError::bad("no mailbox selected"));
     };
+    if selected.recently_deleted {
+        return Err(crate::virtual_folder::cannot("STORE"));
+    }
     if selected.read_only {
         return Err(ImapError::no_code(Code::Cannot, "mailbox is read-only"));
     }
