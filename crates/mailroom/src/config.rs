@@ -92,6 +92,9 @@ pub struct ImapSection {
     pub max_connections_per_user: usize,
     /// Sessions the server runs at once; further clients are told BYE.
     pub max_connections: usize,
+    /// The read-only folder listing the user's deleted mail (MOVE or COPY out of it restores);
+    /// "" turns it off.
+    pub recently_deleted: String,
 }
 
 impl Default for ImapSection {
@@ -101,6 +104,7 @@ impl Default for ImapSection {
             listen_tls: Vec::new(),
             max_connections_per_user: 20,
             max_connections: 5000,
+            recently_deleted: "Recently Deleted".into(),
         }
     }
 }

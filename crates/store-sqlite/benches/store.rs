@@ -112,6 +112,39 @@ async fn main() {
         times[times.len() / 2],
         times[0]
     );
+    backup_bench(&store, inbox.id).await;
+}
+
+/// A first backup of the 100,000-message store, then an incremental one after 1,000 more
+/// messages arrived.
+async fn backup_bench(store: &SqliteStore, inbox: mailroom_store::MailboxId) {
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("backup dir");
+    let no_progress = |_: &str, _: u64, _: u64| {};
+    for round in ["first", "incremental"] {
+        if round == "incremental" {
+            let more: Vec<NewMessage> = (0..1000)
+                .map(|i| {
+                    NewMessage::new(format!("Subject: later {i}\r\n\r\nbody\r\n").into_bytes())
+                })
+                .collect();
+            store.append_batch(inbox, more).await.expect("append");
+        }
+        let (store2, root2) = (store.clone(), root.path().to_path_buf());
+        let started = Instant::now();
+        let manifest =
+            tokio::task::spawn_blocking(move || store2.backup_into(&root2, &no_progress))
+                .await
+                .expect("task")
+                .expect("backup");
+        println!(
+            "backup ({round}) of {} messages: {:.1} s, copied {} blobs ({:.1} MB) + {:.1} MB metadata",
+            manifest.messages,
+            started.elapsed().as_secs_f64(),
+            manifest.new_blobs,
+            manifest.new_blob_bytes as f64 / 1e6,
+            manifest.db_bytes as f64 / 1e6
+        );
+    }
 }
 
 /// Full-text search: the first search waits for the background indexer to catch up with

@@ -208,9 +208,11 @@ impl SqliteStore {
                         .optional()
                         .map_err(db)?;
                     // Another account's id is skipped like a missing one.
-                    let Some((mailbox_id, name, flags, date, size, blob_id, uidl)) = row else {
+                    let Some((mailbox_id, name, mut flags, date, size, blob_id, uidl)) = row else {
                         continue;
                     };
+                    // \Deleted is what took it away: kept, the next EXPUNGE would take it again.
+                    flags.system = flags.system.difference(mailroom_store::SystemFlags::DELETED);
                     // Into the folder the user chose; else back into the same folder if it
                     // still exists (even renamed), else into a folder of the old name,
                     // recreated if needed.

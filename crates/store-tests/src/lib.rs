@@ -52,6 +52,7 @@ macro_rules! conformance_tests {
             recovery::purge_after_retention_then_blob_gc,
             recovery::trash_and_junk_expire_into_recovery,
             recovery::recoverable_messages_can_be_shown_and_restored_elsewhere,
+            recovery::restore_clears_the_deleted_flag,
         );
     };
     (@each $factory:expr; $($module:ident :: $name:ident),+ $(,)?) => {

@@ -264,3 +264,29 @@ pub async fn recoverable_messages_can_be_shown_and_restored_elsewhere(f: &Fixtur
     assert_eq!(back[0].flags, Flags::from_names(["\\Seen"]));
     assert_eq!(s.read_blob(&back[0].blob).await.unwrap(), content);
 }
+
+pub async fn restore_clears_the_deleted_flag(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let uid = f.append(&inbox, 1).await[0];
+    let doomed = Flags::from_names(["\\Deleted", "\\Answered"]);
+    s.store_flags(inbox.id, &[uid], FlagOp::Add(doomed), None)
+        .await
+        .unwrap();
+    s.expunge(inbox.id, &[uid]).await.unwrap();
+    let entry = s
+        .list_recoverable(f.alice, RecoveryFilter::default())
+        .await
+        .unwrap()[0]
+        .clone();
+    assert!(
+        entry
+            .flags
+            .system
+            .contains(mailroom_store::SystemFlags::DELETED),
+        "listed as it was"
+    );
+    let restored = s.restore(f.alice, &[entry.id]).await.unwrap();
+    let back = s.message_meta(inbox.id, &[restored[0].uid]).await.unwrap();
+    assert_eq!(back[0].flags, Flags::from_names(["\\Answered"]));
+}

@@ -101,6 +101,7 @@ async fn start_imap(
             max_literal: config.storage.max_message_size.as_u64(),
             max_connections_per_user: config.imap.max_connections_per_user,
             max_connections: config.imap.max_connections,
+            recently_deleted: config.imap.recently_deleted.clone(),
             ..ImapConfig::default()
         },
     ));
