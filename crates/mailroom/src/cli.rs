@@ -144,6 +144,19 @@ pub enum DomainCommand {
         name: String,
     },
     List,
+    /// Defaults for the domain: the quota new accounts get and how long deleted mail is kept.
+    Set {
+        name: String,
+        /// Storage quota for new accounts, e.g. 2GiB; "none" for no limit.
+        #[arg(long)]
+        quota: Option<String>,
+        /// Message limit for new accounts; "none" for no limit.
+        #[arg(long)]
+        max_messages: Option<String>,
+        /// Days deleted mail stays recoverable here; "default" for the server's setting.
+        #[arg(long)]
+        recovery_days: Option<String>,
+    },
     /// Remove a domain that has no accounts left.
     Remove {
         name: String,

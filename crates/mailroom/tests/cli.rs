@@ -340,3 +340,55 @@ fn recover_and_quota_commands() {
     assert!(ok(&env, &["quota", "recalc"], b"").contains("dan@example.com: "));
     assert!(ok(&env, &["quota", "set", "dan@example.com", "none"], b"").contains("of unlimited"));
 }
+
+#[test]
+fn domain_defaults() {
+    let env = env("");
+    ok(&env, &["domain", "add", "example.org"], b"");
+    let set = ok(
+        &env,
+        &[
+            "domain",
+            "set",
+            "example.org",
+            "--quota",
+            "2GiB",
+            "--max-messages",
+            "1000",
+            "--recovery-days",
+            "30",
+        ],
+        b"",
+    );
+    assert_eq!(
+        set.trim(),
+        "example.org  quota 2.0 GiB  max-messages 1000  recovery 30 days"
+    );
+    ok(
+        &env,
+        &["account", "add", "new@example.org", "--password-stdin"],
+        b"pw\n",
+    );
+    assert!(
+        ok(&env, &["quota", "show", "new@example.org"], b"").contains("of 2.0 GiB"),
+        "inherits the default"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &["domain", "set", "example.org", "--recovery-days", "default"],
+            b""
+        )
+        .trim(),
+        "example.org  quota 2.0 GiB  max-messages 1000"
+    );
+    assert!(
+        !mailroom(
+            &env,
+            &["domain", "set", "example.org", "--recovery-days", "soon"],
+            b""
+        )
+        .status
+        .success()
+    );
+}

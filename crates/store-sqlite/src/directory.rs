@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use mailroom_store::account::{normalize_domain, split_address};
 use mailroom_store::{
     Account, AccountId, AccountUpdate, Alias, DEFAULT_MAILBOXES, Directory, Domain, DomainId,
-    MailboxName, NewAccount, Result, StoreError,
+    DomainUpdate, MailboxName, NewAccount, Result, StoreError,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -37,11 +37,7 @@ impl Directory for SqliteStore {
                         params![name, ctx.now],
                     )
                     .map_err(db)?;
-                Ok(Domain {
-                    id: DomainId(ctx.conn.last_insert_rowid()),
-                    name,
-                    created_at: ctx.now,
-                })
+                load_domain(ctx.conn, &name)
             })
             .await
     }
@@ -51,18 +47,42 @@ impl Directory for SqliteStore {
             .readers
             .read(|conn| {
                 let mut stmt = conn
-                    .prepare_cached("SELECT id, name, created_at FROM domains ORDER BY name")
+                    .prepare_cached(&format!(
+                        "SELECT {DOMAIN_COLUMNS} FROM domains ORDER BY name"
+                    ))
                     .map_err(db)?;
-                let rows = stmt
-                    .query_map([], |r| {
-                        Ok(Domain {
-                            id: DomainId(r.get(0)?),
-                            name: r.get(1)?,
-                            created_at: r.get(2)?,
-                        })
-                    })
-                    .map_err(db)?;
+                let rows = stmt.query_map([], domain_row).map_err(db)?;
                 rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+            })
+            .await
+    }
+
+    async fn update_domain(&self, name: &str, update: DomainUpdate) -> Result<Domain> {
+        let name = normalize_domain(name)?;
+        self.inner
+            .writer
+            .write(move |ctx| {
+                load_domain(ctx.conn, &name)?;
+                use rusqlite::types::Value;
+                let opt = |v: Option<u64>| v.map_or(Value::Null, |v| Value::Integer(v as i64));
+                let set = |column: &str, value: Value| {
+                    ctx.conn
+                        .execute(
+                            &format!("UPDATE domains SET {column} = ?1 WHERE name = ?2"),
+                            params![value, name],
+                        )
+                        .map_err(db)
+                };
+                if let Some(q) = update.default_quota_bytes {
+                    set("default_quota_bytes", opt(q))?;
+                }
+                if let Some(q) = update.default_quota_messages {
+                    set("default_quota_messages", opt(q))?;
+                }
+                if let Some(days) = update.recovery_days {
+                    set("recovery_days", opt(days.map(u64::from)))?;
+                }
+                load_domain(ctx.conn, &name)
             })
             .await
     }
@@ -99,18 +119,17 @@ impl Directory for SqliteStore {
             .await
     }
 
-    async fn create_account(&self, new: NewAccount) -> Result<Account> {
+    async fn create_account(&self, mut new: NewAccount) -> Result<Account> {
         let (local, domain) = split_address(&new.address)?;
         let address = format!("{local}@{domain}");
         self.inner
             .writer
             .write(move |ctx| {
-                let domain_id: i64 = ctx
-                    .conn
-                    .query_row("SELECT id FROM domains WHERE name = ?1", [&domain], |r| r.get(0))
-                    .optional()
-                    .map_err(db)?
-                    .ok_or(not_found("domain"))?;
+                let domain = load_domain(ctx.conn, &domain)?;
+                let domain_id = domain.id.0;
+                // The domain's default limits, unless the account was given its own.
+                new.quota_bytes = new.quota_bytes.or(domain.default_quota_bytes);
+                new.quota_messages = new.quota_messages.or(domain.default_quota_messages);
                 if address_taken(ctx, &address)? {
                     return Err(StoreError::AlreadyExists("address"));
                 }
@@ -374,4 +393,31 @@ fn address_taken(ctx: &WriteCtx<'_>, address: &str) -> Result<bool> {
             |r| r.get(0),
         )
         .map_err(db)
+}
+
+const DOMAIN_COLUMNS: &str =
+    "id, name, created_at, default_quota_bytes, default_quota_messages, recovery_days";
+
+fn domain_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Domain> {
+    Ok(Domain {
+        id: DomainId(r.get(0)?),
+        name: r.get(1)?,
+        created_at: r.get(2)?,
+        default_quota_bytes: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+        default_quota_messages: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
+        recovery_days: r
+            .get::<_, Option<i64>>(5)?
+            .and_then(|v| u32::try_from(v).ok()),
+    })
+}
+
+fn load_domain(conn: &rusqlite::Connection, name: &str) -> Result<Domain> {
+    conn.prepare_cached(&format!(
+        "SELECT {DOMAIN_COLUMNS} FROM domains WHERE name = ?1"
+    ))
+    .map_err(db)?
+    .query_row([name], domain_row)
+    .optional()
+    .map_err(db)?
+    .ok_or(not_found("domain"))
 }

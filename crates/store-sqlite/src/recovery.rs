@@ -145,9 +145,14 @@ impl Recovery for SqliteStore {
                 let expired = {
                     let mut stmt = ctx
                         .conn
-                        .prepare_cached("SELECT id, blob_id FROM recovery WHERE deleted_at < ?1")
+                        .prepare_cached(
+                            "SELECT r.id, r.blob_id FROM recovery r
+                             JOIN accounts a ON a.id = r.account_id JOIN domains d ON d.id = a.domain_id
+                             WHERE r.deleted_at < CASE WHEN d.recovery_days IS NULL THEN ?1
+                                                       ELSE ?2 - d.recovery_days * 86400 END",
+                        )
                         .map_err(db)?;
-                    stmt.query_map([deleted_before], |r| {
+                    stmt.query_map(params![deleted_before, ctx.now], |r| {
                         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
                     })
                     .map_err(db)?

@@ -134,6 +134,12 @@ CREATE TABLE quota_warnings (
     created_at  INTEGER NOT NULL
 );
 "#,
+    r#"
+-- Per-domain defaults: the quota new accounts get, and how long deleted mail is kept.
+ALTER TABLE domains ADD COLUMN default_quota_bytes INTEGER;
+ALTER TABLE domains ADD COLUMN default_quota_messages INTEGER;
+ALTER TABLE domains ADD COLUMN recovery_days INTEGER;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -146,3 +146,78 @@ pub async fn leases_exclude_other_holders_until_expiry(f: &Fixture) {
     f.clock.advance(601);
     assert!(s.acquire_lease("pop3:1", "session-c", 600).await.unwrap());
 }
+
+pub async fn domain_defaults_and_retention(f: &Fixture) {
+    use mailroom_store::{DomainUpdate, NewMessage, RecoveryFilter};
+    let s = &f.store;
+    s.add_domain("small.test").await.unwrap();
+    let update = DomainUpdate {
+        default_quota_bytes: Some(Some(1 << 20)),
+        default_quota_messages: Some(Some(500)),
+        recovery_days: Some(Some(3)),
+    };
+    let d = s.update_domain("small.test", update).await.unwrap();
+    assert_eq!(
+        (
+            d.default_quota_bytes,
+            d.default_quota_messages,
+            d.recovery_days
+        ),
+        (Some(1 << 20), Some(500), Some(3))
+    );
+    let plain = s
+        .create_account(NewAccount::new("a@small.test", "h"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (plain.quota_bytes, plain.quota_messages),
+        (Some(1 << 20), Some(500)),
+        "the domain's default"
+    );
+    let mut own = NewAccount::new("b@small.test", "h");
+    own.quota_bytes = Some(5 << 20);
+    let own = s.create_account(own).await.unwrap();
+    assert_eq!(
+        own.quota_bytes,
+        Some(5 << 20),
+        "an account's own quota wins"
+    );
+    // Retention: 3 days in small.test, the server's 14 elsewhere.
+    let inbox_small = s
+        .mailbox(plain.id, &crate::fixtures::name_of("INBOX"))
+        .await
+        .unwrap()
+        .unwrap();
+    let inbox_alice = f.mailbox(f.alice, "INBOX").await;
+    for inbox in [&inbox_small, &inbox_alice] {
+        let uid = s
+            .append(
+                inbox.id,
+                NewMessage::new(crate::fixtures::sample_message("gone")),
+            )
+            .await
+            .unwrap()
+            .uid;
+        s.expunge(inbox.id, &[uid]).await.unwrap();
+    }
+    f.clock.advance(4 * 86_400);
+    let report = s.purge_recovery(f.clock_now() - 14 * 86_400).await.unwrap();
+    assert_eq!(report.messages, 1);
+    assert!(
+        s.list_recoverable(plain.id, RecoveryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.list_recoverable(f.alice, RecoveryFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        s.update_domain("nope.test", DomainUpdate::default()).await,
+        Err(StoreError::NotFound(_))
+    ));
+}

@@ -29,6 +29,7 @@ macro_rules! conformance_tests {
             accounts::aliases_resolve_to_their_account,
             accounts::removing_an_account_releases_its_blobs,
             accounts::leases_exclude_other_holders_until_expiry,
+            accounts::domain_defaults_and_retention,
             mailboxes::rename_keeps_identity_uidvalidity_and_uids,
             mailboxes::rename_inbox_moves_its_messages,
             mailboxes::recreated_mailbox_gets_new_uidvalidity,

@@ -9,6 +9,20 @@ pub struct Domain {
     pub id: DomainId,
     pub name: String,
     pub created_at: i64,
+    /// Limits new accounts of the domain get unless they are given their own.
+    pub default_quota_bytes: Option<u64>,
+    pub default_quota_messages: Option<u64>,
+    /// Days deleted mail stays recoverable in this domain; None: the server's setting.
+    pub recovery_days: Option<u32>,
+}
+
+/// A partial change to a domain's settings; `None` leaves a field as it is, `Some(None)`
+/// clears it.
+#[derive(Debug, Clone, Default)]
+pub struct DomainUpdate {
+    pub default_quota_bytes: Option<Option<u64>>,
+    pub default_quota_messages: Option<Option<u64>>,
+    pub recovery_days: Option<Option<u32>>,
 }
 
 /// Which protocols an account may log in with. Stored as a bit set so new protocols don't need a

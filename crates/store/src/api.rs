@@ -1,7 +1,7 @@
 //! The storage API. Every method is a complete, atomic operation: when it returns Ok, the change
 //! is durable (committed and fsync'd) and has been published to subscribers.
 
-use crate::account::{Account, AccountUpdate, Alias, Domain, NewAccount};
+use crate::account::{Account, AccountUpdate, Alias, Domain, DomainUpdate, NewAccount};
 use crate::blob::BlobHash;
 use crate::changes::{Change, MailboxEvent};
 use crate::error::Result;
@@ -21,6 +21,7 @@ use tokio::sync::broadcast;
 pub trait Directory: Send + Sync {
     async fn add_domain(&self, name: &str) -> Result<Domain>;
     async fn list_domains(&self) -> Result<Vec<Domain>>;
+    async fn update_domain(&self, name: &str, update: DomainUpdate) -> Result<Domain>;
     /// Refused while the domain still has accounts.
     async fn remove_domain(&self, name: &str) -> Result<()>;
 
@@ -174,8 +175,9 @@ pub trait Recovery: Send + Sync {
         account: AccountId,
         ids: &[RecoveryId],
     ) -> Result<Vec<MessageMeta>>;
-    /// Removes for good what was deleted before `deleted_before` (Unix time), then every blob
-    /// nothing references any more.
+    /// Removes for good what was deleted before `deleted_before` (Unix time) — or, in a domain
+    /// with its own `recovery_days`, before that many days ago — then every blob nothing
+    /// references any more.
     async fn purge_recovery(&self, deleted_before: i64) -> Result<PurgeReport>;
 }
 

@@ -18,7 +18,9 @@ mod mailbox;
 mod message;
 mod recovery;
 
-pub use account::{Account, AccountUpdate, Alias, Domain, NewAccount, Pop3Policy, Protocols};
+pub use account::{
+    Account, AccountUpdate, Alias, Domain, DomainUpdate, NewAccount, Pop3Policy, Protocols,
+};
 pub use api::{Directory, Leases, Mailboxes, Maintenance, Messages, Recovery, Store};
 pub use blob::BlobHash;
 pub use changes::{Change, ChangeBus, ChangeKind, MailboxEvent};
