@@ -47,6 +47,25 @@ impl Default for BackupConfig {
 }
 
 impl Config {
+    /// Without a config file Mailroom runs for one person trying it: the store in
+    /// ./mailroom-data and every protocol on loopback, on ports that need no root.
+    pub fn without_file() -> Self {
+        let on = |plain: &str, tls: &[&str]| {
+            (
+                vec![format!("127.0.0.1:{plain}")],
+                tls.iter()
+                    .map(|p| format!("127.0.0.1:{p}"))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut config = Config::default();
+        (config.imap.listen, config.imap.listen_tls) = on("1143", &["1993"]);
+        (config.pop3.listen, config.pop3.listen_tls) = on("1110", &["1995"]);
+        (config.smtp.listen, config.smtp.listen_tls) = on("2525", &[]);
+        (config.lmtp.listen, config.lmtp.listen_tls) = on("2424", &[]);
+        config
+    }
+
     pub fn backup_dir(&self) -> PathBuf {
         if self.backup.dir.is_absolute() {
             self.backup.dir.clone()
@@ -193,7 +212,7 @@ impl Config {
     /// is taken relative to that file, so a config works from any working directory.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let Some(path) = path else {
-            return Ok(Config::default());
+            return Ok(Config::without_file());
         };
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -227,6 +246,8 @@ mod tests {
     fn defaults_without_a_file() {
         let config = Config::load(None).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("./mailroom-data"));
+        assert_eq!(config.imap.listen, ["127.0.0.1:1143"]);
+        assert_eq!(config.pop3.listen_tls, ["127.0.0.1:1995"]);
         assert_eq!(config.storage.max_message_size, ByteSize::mib(64));
     }
 
