@@ -1,10 +1,13 @@
 //! The admin CLI as an administrator uses it, beside a running server.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+use support::Admin;
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -19,32 +22,11 @@ fn env(extra: &str) -> Env {
 }
 
 fn mailroom(env: &Env, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
-        .arg("--config")
-        .arg(&env.config)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write");
-    child.wait_with_output().expect("wait")
+    Admin::at(env.config.clone()).run(args, stdin)
 }
 
 fn ok(env: &Env, args: &[&str], stdin: &[u8]) -> String {
-    let out = mailroom(env, args, stdin);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    Admin::at(env.config.clone()).ok(args, stdin)
 }
 
 const MESSAGE: &[u8] = b"From: a@example.org\nSubject: hi\n\nhello\n";
