@@ -97,7 +97,8 @@ impl Pop3Server {
             };
             let _ = tcp.set_nodelay(true);
             let shared = self.shared.clone();
-            tokio::spawn(async move {
+            let span = tracing::info_span!("pop3", %peer);
+            let session = async move {
                 let stream = if implicit_tls {
                     let Some(tls) = &shared.tls else { return };
                     match MailStream::accept_tls(tcp, tls).await {
@@ -111,7 +112,9 @@ impl Pop3Server {
                     MailStream::Plain(tcp)
                 };
                 Session::new(shared, peer).run(stream).await;
-            });
+            };
+            // Every log line of the session carries the peer.
+            tokio::spawn(tracing::Instrument::instrument(session, span));
         }
     }
 }
