@@ -1,11 +1,14 @@
 //! Authentication: argon2id password hashes and the check protocols run at login.
 
+mod cache;
 mod password;
 pub mod sasl;
 
 pub use password::{hash_password, verify_password};
 
+use cache::AuthCache;
 use mailroom_store::{Account, Directory, Protocols, StoreError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
@@ -28,11 +31,22 @@ pub enum AuthError {
 #[derive(Clone)]
 pub struct Authenticator {
     directory: Arc<dyn Directory>,
+    cache: Arc<AuthCache>,
+    verifications: Arc<AtomicU64>,
 }
 
 impl Authenticator {
     pub fn new(directory: Arc<dyn Directory>) -> Self {
-        Authenticator { directory }
+        Authenticator {
+            directory,
+            cache: Arc::new(AuthCache::new()),
+            verifications: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// argon2 verifications run so far (the cache's hits don't count).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Verifies `address`/`password` for `protocol`. Users log in with their full address.
@@ -45,11 +59,16 @@ impl Authenticator {
         protocol: Protocols,
     ) -> Result<Account, AuthError> {
         let account = self.directory.account_by_address(address).await?;
+        if let Some(a) = &account
+            && self.cache.check(a.id, &a.password_hash, password)
+        {
+            return check_state(a.clone(), protocol);
+        }
         let hash = match &account {
             Some(a) => a.password_hash.clone(),
             None => dummy_hash().to_string(),
         };
-        let password = password.to_string();
+        let secret = password.to_string();
         // argon2id takes ~19 MiB and a core per verification: running more at once than there
         // are cores only makes each slower, and every blocking thread's allocator would keep
         // its 19 MiB afterwards. Queue them instead.
@@ -57,21 +76,28 @@ impl Authenticator {
             .acquire()
             .await
             .map_err(|e| AuthError::Hash(e.to_string()))?;
-        let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &secret))
             .await
             .map_err(|e| AuthError::Hash(e.to_string()))?;
         match account {
             Some(a) if ok => {
-                if !a.enabled {
-                    Err(AuthError::Disabled)
-                } else if !a.protocols.contains(protocol) {
-                    Err(AuthError::ProtocolDisabled)
-                } else {
-                    Ok(a)
-                }
+                self.cache.remember(a.id, &a.password_hash, password);
+                check_state(a, protocol)
             }
             _ => Err(AuthError::InvalidCredentials),
         }
+    }
+}
+
+/// The right password still needs an enabled account with the protocol allowed.
+fn check_state(account: Account, protocol: Protocols) -> Result<Account, AuthError> {
+    if !account.enabled {
+        Err(AuthError::Disabled)
+    } else if !account.protocols.contains(protocol) {
+        Err(AuthError::ProtocolDisabled)
+    } else {
+        Ok(account)
     }
 }
 
@@ -125,5 +151,64 @@ mod tests {
             .authenticate("ann@example.test", "s3cret", Protocols::IMAP)
             .await;
         assert!(matches!(disabled, Err(AuthError::Disabled)));
+    }
+
+    #[tokio::test]
+    async fn repeated_logins_use_the_cache_until_the_password_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        store.add_domain("example.test").await.unwrap();
+        let bea = store
+            .create_account(NewAccount::new(
+                "bea@example.test",
+                hash_password("one").unwrap(),
+            ))
+            .await
+            .unwrap();
+        let auth = Authenticator::new(store.clone());
+        for _ in 0..3 {
+            auth.authenticate("bea@example.test", "one", Protocols::IMAP)
+                .await
+                .unwrap();
+        }
+        assert_eq!(auth.verifications(), 1, "one argon2 run, then cache hits");
+        for _ in 0..2 {
+            let wrong = auth
+                .authenticate("bea@example.test", "two", Protocols::IMAP)
+                .await;
+            assert!(matches!(wrong, Err(AuthError::InvalidCredentials)));
+        }
+        assert_eq!(
+            auth.verifications(),
+            3,
+            "wrong passwords are never served from the cache"
+        );
+        let update = AccountUpdate {
+            password_hash: Some(hash_password("two").unwrap()),
+            ..Default::default()
+        };
+        store.update_account(bea.id, update).await.unwrap();
+        let old = auth
+            .authenticate("bea@example.test", "one", Protocols::IMAP)
+            .await;
+        assert!(
+            matches!(old, Err(AuthError::InvalidCredentials)),
+            "the old password stops working at once"
+        );
+        auth.authenticate("bea@example.test", "two", Protocols::IMAP)
+            .await
+            .unwrap();
+        let disabled = AccountUpdate {
+            enabled: Some(false),
+            ..Default::default()
+        };
+        store.update_account(bea.id, disabled).await.unwrap();
+        let refused = auth
+            .authenticate("bea@example.test", "two", Protocols::IMAP)
+            .await;
+        assert!(
+            matches!(refused, Err(AuthError::Disabled)),
+            "a cached password can't open a disabled account"
+        );
     }
 }
