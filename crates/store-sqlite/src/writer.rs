@@ -127,12 +127,14 @@ fn run_batch(conn: &Connection, batch: Vec<Job>, bus: &ChangeBus, clock: &dyn Cl
                     .map_err(|e| e.to_string())?;
             }
         }
+        // One event per mailbox, recorded for other processes and published to this one.
+        events = dedupe(std::mem::take(&mut events));
         record_events(conn, &events, origin, clock.now()).map_err(|e| e.to_string())?;
         conn.execute_batch("COMMIT").map_err(|e| e.to_string())
     })();
     match &commit {
         Ok(()) => {
-            for event in dedupe(events) {
+            for event in events {
                 bus.publish(event);
             }
         }
@@ -164,7 +166,8 @@ fn same_subject(a: &MailboxEvent, b: &MailboxEvent) -> bool {
         && a.mailbox() == b.mailbox()
 }
 
-/// Writes the batch's events to the events table for sessions in other processes.
+/// Writes the batch's (deduplicated) events to the events table for sessions in other
+/// processes.
 fn record_events(conn: &Connection, events: &[MailboxEvent], origin: i64, now: i64) -> Result<()> {
     let mut stmt = conn
         .prepare_cached(
@@ -172,7 +175,7 @@ fn record_events(conn: &Connection, events: &[MailboxEvent], origin: i64, now: i
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(db)?;
-    for event in dedupe(events.to_vec()) {
+    for &event in events {
         let (kind, modseq) = match event {
             MailboxEvent::Changed { modseq, .. } => (0, Some(modseq as i64)),
             MailboxEvent::Deleted { .. } => (1, None),
