@@ -74,11 +74,7 @@ impl Maildrop {
             .map(|e| Entry {
                 uid: e.uid,
                 size: e.size,
-                // Dovecot's default form (%08Xu%08Xv), so clients that also used Dovecot
-                // recognise what they already have; an imported UIDL is kept as it was.
-                uidl: e
-                    .pop3_uidl
-                    .unwrap_or_else(|| format!("{:08X}{:08X}", e.uid, uid_validity)),
+                uidl: e.pop3_uidl(uid_validity),
                 deleted: false,
                 retrieved: false,
                 blob: e.blob,

@@ -32,6 +32,6 @@ pub use ids::{AccountId, DomainId, MailboxId, RecoveryId};
 pub use mailbox::{DEFAULT_MAILBOXES, Mailbox, MailboxName, MailboxStatus, SpecialUse};
 pub use message::{
     Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MailDate, MessageEntry,
-    MessageMeta, MessageSummary, NewMessage, TextField,
+    MessageMeta, MessageSummary, NewMessage, TextField, derived_pop3_uidl,
 };
 pub use recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};

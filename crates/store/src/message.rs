@@ -121,6 +121,22 @@ pub enum TextField {
     All,
 }
 
+impl MessageEntry {
+    /// The UIDL POP3 shows for this message: the kept one, else one derived from the UID and
+    /// the mailbox's UIDVALIDITY in Dovecot's default form (%08Xu%08Xv), so clients that also
+    /// used Dovecot recognise what they already have. Export and restore write this same value.
+    pub fn pop3_uidl(&self, uid_validity: u32) -> String {
+        self.pop3_uidl
+            .clone()
+            .unwrap_or_else(|| derived_pop3_uidl(self.uid, uid_validity))
+    }
+}
+
+/// The UIDL of a message that has none kept (see [`MessageEntry::pop3_uidl`]).
+pub fn derived_pop3_uidl(uid: u32, uid_validity: u32) -> String {
+    format!("{uid:08X}{uid_validity:08X}")
+}
+
 /// What POP3 needs of each message: its exact size, its blob, and a UIDL kept from an import
 /// or restore (None: the server derives one from UIDVALIDITY and UID).
 #[derive(Debug, Clone, PartialEq, Eq)]

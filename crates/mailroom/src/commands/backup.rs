@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use mailroom_store::{
     AccountUpdate, Directory, Flags, MailDate, MailboxName, Mailboxes, Messages, NewAccount,
-    NewMessage, Pop3Policy, Protocols, SpecialUse,
+    NewMessage, Pop3Policy, Protocols, SpecialUse, derived_pop3_uidl,
 };
 use mailroom_store_sqlite::{
     BackupReader, MailboxSnapshot, Manifest, SqliteStore, list_backups, prune_backups,
@@ -249,7 +249,7 @@ async fn restore_mailboxes(
                 message.pop3_uidl = Some(
                     m.pop3_uidl
                         .clone()
-                        .unwrap_or_else(|| format!("{:08X}{:08X}", m.uid, m.uid_validity)),
+                        .unwrap_or_else(|| derived_pop3_uidl(m.uid, m.uid_validity)),
                 );
                 batch.push(message);
             }

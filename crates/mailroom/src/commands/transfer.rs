@@ -37,11 +37,7 @@ pub async fn export(
                 flags: meta.flags.clone(),
                 internal_date: meta.internal_date.seconds,
                 // The UIDL POP3 shows now, so the next server can show the same.
-                pop3_uidl: Some(
-                    entry.pop3_uidl.clone().unwrap_or_else(|| {
-                        format!("{:08X}{:08X}", entry.uid, mailbox.uid_validity)
-                    }),
-                ),
+                pop3_uidl: Some(entry.pop3_uidl(mailbox.uid_validity)),
             });
         }
         messages += folder.messages.len();
