@@ -64,11 +64,7 @@ impl Mailboxes for SqliteStore {
                 if find_mailbox(ctx.conn, account, name.as_str())?.is_some() {
                     return Err(StoreError::AlreadyExists("mailbox"));
                 }
-                for parent in name.ancestors() {
-                    if find_mailbox(ctx.conn, account, parent.as_str())?.is_none() {
-                        create_mailbox_tx(ctx, account, &parent, None)?;
-                    }
-                }
+                create_missing_parents(ctx, account, &name)?;
                 create_mailbox_tx(ctx, account, &name, special_use)
             })
             .await
@@ -239,6 +235,21 @@ pub(crate) fn create_mailbox_tx(
     load_mailbox(ctx.conn, id)
 }
 
+/// Creates the parents of `name` that don't exist yet (RFC 9051 §6.3.4: a server SHOULD create
+/// the superior names a new name needs).
+fn create_missing_parents(
+    ctx: &mut WriteCtx<'_>,
+    account: AccountId,
+    name: &MailboxName,
+) -> Result<()> {
+    for parent in name.ancestors() {
+        if find_mailbox(ctx.conn, account, parent.as_str())?.is_none() {
+            create_mailbox_tx(ctx, account, &parent, None)?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates the mailbox and its missing parents, or returns it if it exists.
 pub(crate) fn ensure_mailbox_tx(
     ctx: &mut WriteCtx<'_>,
@@ -248,11 +259,7 @@ pub(crate) fn ensure_mailbox_tx(
     if let Some(mb) = find_mailbox(ctx.conn, account, name.as_str())? {
         return Ok(mb);
     }
-    for parent in name.ancestors() {
-        if find_mailbox(ctx.conn, account, parent.as_str())?.is_none() {
-            create_mailbox_tx(ctx, account, &parent, None)?;
-        }
-    }
+    create_missing_parents(ctx, account, name)?;
     create_mailbox_tx(ctx, account, name, None)
 }
 
@@ -272,11 +279,7 @@ fn rename_tx(
             "a mailbox cannot be renamed into itself",
         ));
     }
-    for parent in to.ancestors() {
-        if find_mailbox(ctx.conn, account, parent.as_str())?.is_none() {
-            create_mailbox_tx(ctx, account, &parent, None)?;
-        }
-    }
+    create_missing_parents(ctx, account, to)?;
     if source.name.is_inbox() {
         // RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox and leaves INBOX
         // empty; its children stay where they are.
