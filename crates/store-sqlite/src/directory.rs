@@ -8,8 +8,8 @@ use crate::{SqliteStore, not_found};
 use async_trait::async_trait;
 use mailroom_store::account::{normalize_domain, split_address};
 use mailroom_store::{
-    Account, AccountId, AccountUpdate, Alias, DEFAULT_MAILBOXES, Directory, Domain, DomainId,
-    DomainUpdate, MailboxName, NewAccount, Result, StoreError,
+    Account, AccountId, AccountUpdate, Alias, AppPassword, DEFAULT_MAILBOXES, Directory, DkimKey,
+    Domain, DomainId, DomainUpdate, MailboxName, NewAccount, Result, StoreError,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -82,6 +82,14 @@ impl Directory for SqliteStore {
                 if let Some(days) = update.recovery_days {
                     set("recovery_days", opt(days.map(u64::from)))?;
                 }
+                if let Some(key) = update.dkim {
+                    let (selector, pem) = match key {
+                        Some(k) => (Value::Text(k.selector), Value::Text(k.private_key_pem)),
+                        None => (Value::Null, Value::Null),
+                    };
+                    set("dkim_selector", selector)?;
+                    set("dkim_private_key", pem)?;
+                }
                 load_domain(ctx.conn, &name)
             })
             .await
@@ -136,8 +144,8 @@ impl Directory for SqliteStore {
                 ctx.conn
                     .execute(
                         "INSERT INTO accounts (address, domain_id, password_hash, quota_bytes,
-                             quota_messages, protocols, pop3_policy, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                             quota_messages, protocols, pop3_policy, created_at, scram_sha256)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                         params![
                             address,
                             domain_id,
@@ -146,7 +154,8 @@ impl Directory for SqliteStore {
                             new.quota_messages.map(|v| v as i64),
                             new.protocols.0,
                             new.pop3_policy.map(|p| p.as_str()),
-                            ctx.now
+                            ctx.now,
+                            new.scram_sha256,
                         ],
                     )
                     .map_err(db)?;
@@ -222,6 +231,9 @@ impl Directory for SqliteStore {
                 if let Some(hash) = update.password_hash {
                     set("password_hash", Value::Text(hash))?;
                 }
+                if let Some(keys) = update.scram_sha256 {
+                    set("scram_sha256", keys.map_or(Value::Null, Value::Text))?;
+                }
                 if let Some(q) = update.quota_bytes {
                     set("quota_bytes", opt(q))?;
                 }
@@ -282,6 +294,7 @@ impl Directory for SqliteStore {
                     "DELETE FROM subscriptions WHERE account_id = ?1",
                     "DELETE FROM aliases WHERE account_id = ?1",
                     "DELETE FROM quota_warnings WHERE account_id = ?1",
+                    "DELETE FROM app_passwords WHERE account_id = ?1",
                     "DELETE FROM accounts WHERE id = ?1",
                 ] {
                     c.execute(sql, [id.0]).map_err(db)?;
@@ -382,6 +395,87 @@ impl Directory for SqliteStore {
             })
             .await
     }
+
+    async fn add_app_password(
+        &self,
+        account: AccountId,
+        name: &str,
+        secret_hash: &str,
+    ) -> Result<AppPassword> {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return Err(StoreError::invalid("app password name", name));
+        }
+        let secret_hash = secret_hash.to_string();
+        self.inner
+            .writer
+            .write(move |ctx| {
+                load_account(ctx.conn, account)?;
+                let inserted = ctx
+                    .conn
+                    .execute(
+                        "INSERT OR IGNORE INTO app_passwords (account_id, name, secret_hash, created_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![account.0, name, secret_hash, ctx.now],
+                    )
+                    .map_err(db)?;
+                if inserted == 0 {
+                    return Err(StoreError::AlreadyExists("app password"));
+                }
+                Ok(AppPassword {
+                    account,
+                    name: name.clone(),
+                    secret_hash: secret_hash.clone(),
+                    created_at: ctx.now,
+                })
+            })
+            .await
+    }
+
+    async fn app_passwords(&self, account: AccountId) -> Result<Vec<AppPassword>> {
+        self.inner
+            .readers
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT name, secret_hash, created_at FROM app_passwords
+                         WHERE account_id = ?1 ORDER BY name",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([account.0], |r| {
+                        Ok(AppPassword {
+                            account,
+                            name: r.get(0)?,
+                            secret_hash: r.get(1)?,
+                            created_at: r.get(2)?,
+                        })
+                    })
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+            })
+            .await
+    }
+
+    async fn remove_app_password(&self, account: AccountId, name: &str) -> Result<()> {
+        let name = name.trim().to_string();
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let removed = ctx
+                    .conn
+                    .execute(
+                        "DELETE FROM app_passwords WHERE account_id = ?1 AND name = ?2",
+                        params![account.0, name],
+                    )
+                    .map_err(db)?;
+                if removed == 0 {
+                    return Err(not_found("app password"));
+                }
+                Ok(())
+            })
+            .await
+    }
 }
 
 fn address_taken(ctx: &WriteCtx<'_>, address: &str) -> Result<bool> {
@@ -395,8 +489,8 @@ fn address_taken(ctx: &WriteCtx<'_>, address: &str) -> Result<bool> {
         .map_err(db)
 }
 
-const DOMAIN_COLUMNS: &str =
-    "id, name, created_at, default_quota_bytes, default_quota_messages, recovery_days";
+const DOMAIN_COLUMNS: &str = "id, name, created_at, default_quota_bytes, \
+    default_quota_messages, recovery_days, dkim_selector, dkim_private_key";
 
 fn domain_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Domain> {
     Ok(Domain {
@@ -408,6 +502,16 @@ fn domain_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Domain> {
         recovery_days: r
             .get::<_, Option<i64>>(5)?
             .and_then(|v| u32::try_from(v).ok()),
+        dkim: match (
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<String>>(7)?,
+        ) {
+            (Some(selector), Some(private_key_pem)) => Some(DkimKey {
+                selector,
+                private_key_pem,
+            }),
+            _ => None,
+        },
     })
 }
 

@@ -8,6 +8,7 @@ mod leases;
 mod mailboxes;
 mod maintenance;
 mod messages;
+mod queue;
 mod readers;
 mod recovery;
 mod rows;

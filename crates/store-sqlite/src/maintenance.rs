@@ -191,9 +191,11 @@ impl Maintenance for SqliteStore {
                 query(
                     "SELECT hex(b.hash) || ' refs ' || b.refs || ' but referenced ' || (
                         (SELECT count(*) FROM messages m WHERE m.blob_id = b.id) +
-                        (SELECT count(*) FROM recovery r WHERE r.blob_id = b.id))
+                        (SELECT count(*) FROM recovery r WHERE r.blob_id = b.id) +
+                        (SELECT count(*) FROM queue q WHERE q.blob_id = b.id))
                      FROM blobs b WHERE b.refs != (SELECT count(*) FROM messages m WHERE m.blob_id = b.id)
-                        + (SELECT count(*) FROM recovery r WHERE r.blob_id = b.id)",
+                        + (SELECT count(*) FROM recovery r WHERE r.blob_id = b.id)
+                        + (SELECT count(*) FROM queue q WHERE q.blob_id = b.id)",
                     "reference count",
                 )?;
                 query(

@@ -39,7 +39,7 @@ impl SqliteStore {
     /// Runs a write that references freshly written blobs. If the purge job removed one of
     /// them in between (an identical message deleted long ago), the blobs are written again
     /// and the write retried once.
-    async fn write_with_blobs<T, F>(&self, contents: Vec<Arc<[u8]>>, f: F) -> Result<T>
+    pub(crate) async fn write_with_blobs<T, F>(&self, contents: Vec<Arc<[u8]>>, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: Fn(&mut WriteCtx<'_>, &BlobDir, &[PreparedBlob]) -> Result<T> + Send + Sync + 'static,

@@ -10,7 +10,8 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use std::sync::Arc;
 
 pub const ACCOUNT_COLUMNS: &str = "id, address, domain_id, password_hash, quota_bytes, \
-    quota_messages, protocols, pop3_policy, enabled, used_bytes, used_messages, created_at";
+    quota_messages, protocols, pop3_policy, enabled, used_bytes, used_messages, created_at, \
+    scram_sha256";
 
 pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
     let policy: Option<String> = row.get(7)?;
@@ -19,6 +20,7 @@ pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
         address: row.get(1)?,
         domain: DomainId(row.get(2)?),
         password_hash: row.get(3)?,
+        scram_sha256: row.get(12)?,
         quota_bytes: row.get::<_, Option<i64>>(4)?.map(|v| v as u64),
         quota_messages: row.get::<_, Option<i64>>(5)?.map(|v| v as u64),
         protocols: Protocols(row.get(6)?),

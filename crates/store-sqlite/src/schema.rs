@@ -140,6 +140,39 @@ ALTER TABLE domains ADD COLUMN default_quota_bytes INTEGER;
 ALTER TABLE domains ADD COLUMN default_quota_messages INTEGER;
 ALTER TABLE domains ADD COLUMN recovery_days INTEGER;
 "#,
+    r#"
+-- DKIM signing keys per domain, SCRAM keys beside the argon2 hash, and app passwords.
+ALTER TABLE domains ADD COLUMN dkim_selector TEXT;
+ALTER TABLE domains ADD COLUMN dkim_private_key TEXT;
+ALTER TABLE accounts ADD COLUMN scram_sha256 TEXT;
+CREATE TABLE app_passwords (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    name        TEXT NOT NULL COLLATE NOCASE,
+    secret_hash TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+-- The outbound queue: a message (its content is a blob, counted in blobs.refs) and the state of
+-- each of its recipients. A message leaves when no recipient is pending.
+CREATE TABLE queue (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER,
+    sender      TEXT NOT NULL,
+    blob_id     INTEGER NOT NULL REFERENCES blobs(id),
+    size        INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE queue_recipients (
+    queue_id        INTEGER NOT NULL REFERENCES queue(id),
+    address         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_response   TEXT,
+    PRIMARY KEY (queue_id, address)
+) WITHOUT ROWID;
+CREATE INDEX queue_due ON queue_recipients(next_attempt_at) WHERE status = 'pending';
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

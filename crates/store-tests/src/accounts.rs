@@ -155,6 +155,7 @@ pub async fn domain_defaults_and_retention(f: &Fixture) {
         default_quota_bytes: Some(Some(1 << 20)),
         default_quota_messages: Some(Some(500)),
         recovery_days: Some(Some(3)),
+        dkim: None,
     };
     let d = s.update_domain("small.test", update).await.unwrap();
     assert_eq!(

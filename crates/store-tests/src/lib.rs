@@ -15,6 +15,8 @@ pub mod mailboxes;
 #[doc(hidden)]
 pub mod messages;
 #[doc(hidden)]
+pub mod queue;
+#[doc(hidden)]
 pub mod recovery;
 
 pub use fixtures::{Fixture, sample_message};
@@ -54,6 +56,9 @@ macro_rules! conformance_tests {
             recovery::trash_and_junk_expire_into_recovery,
             recovery::recoverable_messages_can_be_shown_and_restored_elsewhere,
             recovery::restore_clears_the_deleted_flag,
+            queue::queued_mail_waits_per_recipient_until_final,
+            queue::queue_holds_its_blob_until_removed,
+            queue::app_passwords_scram_keys_and_dkim_keys_are_kept,
         );
     };
     (@each $factory:expr; $($module:ident :: $name:ident),+ $(,)?) => {
@@ -70,6 +75,6 @@ macro_rules! conformance_tests {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::{accounts, mailboxes, messages, recovery};
+    pub use crate::{accounts, mailboxes, messages, queue, recovery};
     pub use mailroom_store::ManualClock;
 }

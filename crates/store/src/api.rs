@@ -1,7 +1,9 @@
 //! The storage API. Every method is a complete, atomic operation: when it returns Ok, the change
 //! is durable (committed and fsync'd) and has been published to subscribers.
 
-use crate::account::{Account, AccountUpdate, Alias, Domain, DomainUpdate, NewAccount};
+use crate::account::{
+    Account, AccountUpdate, Alias, AppPassword, Domain, DomainUpdate, NewAccount,
+};
 use crate::blob::BlobHash;
 use crate::changes::{Change, MailboxEvent};
 use crate::error::Result;
@@ -12,6 +14,7 @@ use crate::message::{
     Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MessageEntry, MessageMeta,
     MessageSummary, NewMessage, TextField,
 };
+use crate::queue::{AttemptResult, OutboundMessage, QueueId, QueuedMessage};
 use crate::recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
@@ -40,6 +43,18 @@ pub trait Directory: Send + Sync {
     async fn list_aliases(&self) -> Result<Vec<Alias>>;
     /// The account an address delivers to: an account address or an alias.
     async fn resolve_recipient(&self, address: &str) -> Result<Option<AccountId>>;
+
+    /// Adds a named app password (its secret's hash); AlreadyExists if the account has one by
+    /// that name.
+    async fn add_app_password(
+        &self,
+        account: AccountId,
+        name: &str,
+        secret_hash: &str,
+    ) -> Result<AppPassword>;
+    async fn app_passwords(&self, account: AccountId) -> Result<Vec<AppPassword>>;
+    /// Revokes an app password at once; NotFound if there is none by that name.
+    async fn remove_app_password(&self, account: AccountId, name: &str) -> Result<()>;
 }
 
 /// An account's folders.
@@ -211,7 +226,33 @@ pub trait Leases: Send + Sync {
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
 }
 
-/// A complete backend.
-pub trait Store: Directory + Mailboxes + Messages + Recovery + Maintenance + Leases {}
+/// Mail waiting to go to other servers (the outbound SMTP queue), shared by every node.
+#[async_trait]
+pub trait OutboundQueue: Send + Sync {
+    /// Queues a message; durable when it returns, every recipient pending and due now.
+    async fn enqueue(&self, message: OutboundMessage) -> Result<QueueId>;
+    /// Messages with a pending recipient due at or before `now`, oldest first.
+    async fn due_messages(&self, now: i64, limit: usize) -> Result<Vec<QueuedMessage>>;
+    /// Everything still queued, oldest first.
+    async fn queued_messages(&self) -> Result<Vec<QueuedMessage>>;
+    async fn queued_message(&self, id: QueueId) -> Result<Option<QueuedMessage>>;
+    /// Records an attempt's outcome for the listed recipients (their attempt count grows by
+    /// one). A message with no pending recipient left leaves the queue.
+    async fn record_attempt(&self, id: QueueId, results: Vec<AttemptResult>) -> Result<()>;
+    /// Makes the pending recipients of one message (or of all, with None) due at `now`;
+    /// returns how many messages that touched.
+    async fn retry_now(&self, id: Option<QueueId>, now: i64) -> Result<u64>;
+    /// Drops a message from the queue without telling anyone (an administrator's decision).
+    async fn remove_queued(&self, id: QueueId) -> Result<()>;
+}
 
-impl<T: Directory + Mailboxes + Messages + Recovery + Maintenance + Leases> Store for T {}
+/// A complete backend.
+pub trait Store:
+    Directory + Mailboxes + Messages + Recovery + Maintenance + Leases + OutboundQueue
+{
+}
+
+impl<T: Directory + Mailboxes + Messages + Recovery + Maintenance + Leases + OutboundQueue> Store
+    for T
+{
+}

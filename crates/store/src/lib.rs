@@ -16,12 +16,16 @@ mod flags;
 mod ids;
 mod mailbox;
 mod message;
+mod queue;
 mod recovery;
 
 pub use account::{
-    Account, AccountUpdate, Alias, Domain, DomainUpdate, NewAccount, Pop3Policy, Protocols,
+    Account, AccountUpdate, Alias, AppPassword, DkimKey, Domain, DomainUpdate, NewAccount,
+    Pop3Policy, Protocols,
 };
-pub use api::{Directory, Leases, Mailboxes, Maintenance, Messages, Recovery, Store};
+pub use api::{
+    Directory, Leases, Mailboxes, Maintenance, Messages, OutboundQueue, Recovery, Store,
+};
 pub use blob::BlobHash;
 pub use changes::{Change, ChangeBus, ChangeKind, MailboxEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -33,5 +37,8 @@ pub use mailbox::{DEFAULT_MAILBOXES, Mailbox, MailboxName, MailboxStatus, Specia
 pub use message::{
     Appended, CopiedUid, Delivery, DeliveryOutcome, FlagUpdate, MailDate, MessageEntry,
     MessageMeta, MessageSummary, NewMessage, TextField, derived_pop3_uidl,
+};
+pub use queue::{
+    AttemptResult, OutboundMessage, QueueId, QueuedMessage, QueuedRecipient, RecipientStatus,
 };
 pub use recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};

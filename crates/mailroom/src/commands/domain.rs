@@ -38,6 +38,7 @@ pub async fn run(store: SqliteStore, cmd: DomainCommand) -> anyhow::Result<ExitC
                     .map(parse_limit_count)
                     .transpose()?,
                 recovery_days,
+                dkim: None,
             };
             println!("{}", describe(&store.update_domain(&name, update).await?));
         }
