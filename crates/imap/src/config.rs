@@ -14,7 +14,8 @@ pub struct ImapConfig {
     pub max_literal: u64,
     /// RFC 9051 §5.4: an autologout timer of at least 30 minutes once authenticated.
     pub idle_timeout: Duration,
-    /// How long a client may stay unauthenticated.
+    /// How long a connection may stay without a successful login (from connect, however
+    /// many commands it sends meanwhile).
     pub auth_timeout: Duration,
     /// Accept passwords over plaintext connections from non-loopback peers. Loopback peers may
     /// always send them.
@@ -23,6 +24,10 @@ pub struct ImapConfig {
     pub max_connections_per_user: usize,
     /// Sessions the listener runs at once; further clients get `* BYE`.
     pub max_connections: usize,
+    /// Sessions at once from one IPv4 address or IPv6 /64; 0 means no such limit.
+    pub max_connections_per_ip: usize,
+    /// Commands per second per connection; faster clients are slowed down.
+    pub commands: mailroom_net::RateConfig,
     /// Name of the read-only virtual folder listing the account's recoverable (deleted) mail;
     /// COPY / MOVE out of it restores. An empty string turns the folder off.
     pub recently_deleted: String,
@@ -39,6 +44,8 @@ impl Default for ImapConfig {
             allow_plaintext_auth: false,
             max_connections_per_user: 20,
             max_connections: 1000,
+            max_connections_per_ip: 20,
+            commands: mailroom_net::RateConfig::default(),
             recently_deleted: "Recently Deleted".to_string(),
         }
     }

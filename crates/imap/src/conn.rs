@@ -11,7 +11,7 @@ use mailroom_imap_proto::{
     Fragment, Framer, Limits, LineOutcome, LiteralMode, Outcome, Tag, parse_authenticate_response,
     parse_idle_done,
 };
-use mailroom_net::MailStream;
+use mailroom_net::{MailStream, RateLimit};
 use mailroom_store::MailboxEvent;
 use std::io;
 use std::time::Duration;
@@ -20,6 +20,8 @@ use tokio::sync::watch;
 
 /// Literals a client may send before logging in: enough for any LOGIN, too little to hurt.
 const UNAUTHENTICATED_MAX_LITERAL: u64 = 64 * 1024;
+
+const LOGIN_TIMEOUT: &str = "autologout: no successful login in time";
 
 /// Why the driver stopped reading.
 pub(crate) enum Exit {
@@ -40,6 +42,10 @@ pub(crate) struct Driver<'a> {
     pub shutdown: &'a mut watch::Receiver<bool>,
     /// Set once COMPRESS=DEFLATE is active.
     pub deflate: Option<Deflate>,
+    /// The connection's command rate; lives across STARTTLS.
+    pub rate: &'a mut RateLimit,
+    /// When an unauthenticated connection is closed, however busy it keeps itself.
+    pub login_deadline: tokio::time::Instant,
 }
 
 impl Driver<'_> {
@@ -60,11 +66,16 @@ impl Driver<'_> {
     }
 
     fn timeout(&self) -> Duration {
-        let config = &self.session.shared.config;
+        self.session.shared.config.idle_timeout
+    }
+
+    /// When the next read gives up: the idle timeout once logged in, the login deadline
+    /// before.
+    fn read_deadline(&self) -> tokio::time::Instant {
         if self.session.state.user().is_some() {
-            config.idle_timeout
+            tokio::time::Instant::now() + self.timeout()
         } else {
-            config.auth_timeout
+            self.login_deadline
         }
     }
 
@@ -115,9 +126,9 @@ impl Driver<'_> {
     }
 
     async fn read_more(&mut self, buf: &mut Vec<u8>) -> io::Result<Read> {
-        let timeout = self.timeout();
+        let deadline = self.read_deadline();
         tokio::select! {
-            read = tokio::time::timeout(timeout, read_some(self.stream, &mut self.deflate, buf)) => match read {
+            read = tokio::time::timeout_at(deadline, read_some(self.stream, &mut self.deflate, buf)) => match read {
                 Err(_) => Ok(Read::Timeout),
                 Ok(Ok(0)) => Ok(Read::Eof),
                 Ok(Ok(_)) => Ok(Read::Data),
@@ -139,6 +150,9 @@ impl Driver<'_> {
         match self.read_more(buf).await? {
             Read::Data => Ok(None),
             Read::Eof => Ok(Some(Exit::Close)),
+            Read::Timeout if self.session.state.user().is_none() => {
+                self.bye(LOGIN_TIMEOUT).await.map(Some)
+            }
             Read::Timeout => self.bye("autologout: idle for too long").await.map(Some),
             Read::Shutdown => self.bye("server shutting down").await.map(Some),
         }
@@ -176,6 +190,15 @@ impl Driver<'_> {
                     Outcome::Discard { consumed } => drain(&mut buf, consumed),
                     Outcome::Complete { command, consumed } => {
                         drain(&mut buf, consumed);
+                        // Over the rate, the command waits; nothing more is read meanwhile.
+                        if self.rate.acquire().await.is_err() {
+                            return self.bye("too many commands, slow down").await;
+                        }
+                        // A client whose next command is always buffered never waits on a
+                        // read, so the read timeout alone would not end its login phase.
+                        if !authenticated && tokio::time::Instant::now() >= self.login_deadline {
+                            return self.bye(LOGIN_TIMEOUT).await;
+                        }
                         let flow = self.session.execute(command).await;
                         self.flush().await?;
                         let exit = match flow {

@@ -7,16 +7,16 @@ use crate::error::{ImapError, error_response};
 use crate::session::{Session, Shared, UserSlots};
 use mailroom_auth::Authenticator;
 use mailroom_imap_proto::response::{Code, Response, ResponseWriter, StatusKind, Text};
-use mailroom_net::{MailStream, TlsAcceptor, is_loopback};
+use mailroom_net::{
+    Accepted, ConnectionGate, ConnectionLimits, RateLimit, Refusal, ServeOptions, TlsAcceptor,
+    is_loopback,
+};
 use mailroom_store::Store;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
-use tracing::Instrument;
+use tokio::net::TcpListener;
 
 /// How long sessions get to finish their current command after shutdown is signalled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -24,7 +24,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// An IMAP service over one store.
 pub struct ImapServer {
     shared: Arc<Shared>,
-    connections: Arc<Semaphore>,
+    gate: Arc<ConnectionGate>,
 }
 
 impl ImapServer {
@@ -34,7 +34,10 @@ impl ImapServer {
         tls: Option<TlsAcceptor>,
         config: ImapConfig,
     ) -> Self {
-        let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
+        let gate = ConnectionGate::new(ConnectionLimits {
+            total: config.max_connections.max(1),
+            per_ip: config.max_connections_per_ip,
+        });
         ImapServer {
             shared: Arc::new(Shared {
                 store,
@@ -43,7 +46,7 @@ impl ImapServer {
                 config,
                 users: Arc::new(UserSlots::default()),
             }),
-            connections,
+            gate,
         }
     }
 
@@ -56,82 +59,53 @@ impl ImapServer {
         implicit_tls: bool,
         shutdown: impl Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let mut sessions = JoinSet::new();
-        loop {
-            tokio::select! {
-                _ = &mut shutdown => break,
-                accepted = listener.accept() => {
-                    let (tcp, peer) = match accepted {
-                        Ok(pair) => pair,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "accept failed");
-                            continue;
-                        }
-                    };
-                    let shared = self.shared.clone();
-                    let permit = self.connections.clone().try_acquire_owned();
-                    let stop = stop_rx.clone();
-                    sessions.spawn(async move {
-                        let Ok(_permit) = permit else {
-                            refuse(tcp).await;
-                            return;
-                        };
-                        let span = tracing::info_span!("imap", %peer);
-                        connection(shared, tcp, implicit_tls, stop).instrument(span).await;
-                    });
-                }
-                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
-            }
-        }
-        let _ = stop_tx.send(true);
-        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-            while sessions.join_next().await.is_some() {}
-        })
+        let Some(options) = ServeOptions::for_listener(
+            "imap",
+            implicit_tls,
+            self.shared.tls.as_ref(),
+            self.shared.config.auth_timeout,
+        ) else {
+            return;
+        };
+        let shared = self.shared.clone();
+        mailroom_net::serve(
+            listener,
+            options.drain_on_shutdown(SHUTDOWN_GRACE),
+            self.gate.clone(),
+            shutdown,
+            refusal,
+            move |accepted| connection(shared.clone(), accepted),
+        )
         .await;
-        if drained.is_err() {
-            sessions.abort_all();
-        }
     }
 }
 
 /// RFC 9051 §7.1.5: a server that cannot take the connection says BYE at once.
-async fn refuse(mut tcp: TcpStream) {
+fn refusal(reason: Refusal) -> Vec<u8> {
+    let text = match reason {
+        Refusal::Total => "too many connections, try again later",
+        Refusal::PerAddress => "Too many connections from your address",
+    };
     let mut writer = ResponseWriter::new(Default::default());
     writer.push(&error_response(
         None,
-        &ImapError::Bye(
-            Some(Code::Unavailable),
-            "too many connections, try again later".into(),
-        ),
+        &ImapError::Bye(Some(Code::Unavailable), text.into()),
     ));
-    if let Ok(bytes) = mailroom_imap_proto::flatten(writer.finish()) {
-        let _ = tcp.write_all(&bytes).await;
-    }
+    mailroom_imap_proto::flatten(writer.finish()).unwrap_or_default()
 }
 
-async fn connection(
-    shared: Arc<Shared>,
-    tcp: TcpStream,
-    implicit_tls: bool,
-    mut stop: watch::Receiver<bool>,
-) {
-    let loopback = tcp.peer_addr().is_ok_and(|p| is_loopback(&p));
+async fn connection(shared: Arc<Shared>, accepted: Accepted) {
+    let Accepted {
+        mut stream,
+        peer,
+        mut stop,
+    } = accepted;
+    let loopback = is_loopback(&peer);
     let auth_timeout = shared.config.auth_timeout;
-    let mut stream = if implicit_tls {
-        let Some(acceptor) = shared.tls.clone() else {
-            tracing::error!("implicit TLS listener without a TLS configuration");
-            return;
-        };
-        match tokio::time::timeout(auth_timeout, MailStream::accept_tls(tcp, &acceptor)).await {
-            Ok(Ok(stream)) => stream,
-            _ => return,
-        }
-    } else {
-        MailStream::Plain(tcp)
-    };
-    let mut session = Session::new(shared.clone(), stream.is_tls(), loopback);
+    // The whole unauthenticated phase, STARTTLS included, must end by then.
+    let login_deadline = tokio::time::Instant::now() + auth_timeout;
+    let mut rate = RateLimit::new(shared.config.commands);
+    let mut session = Session::new(shared.clone(), stream.is_tls(), loopback, peer.ip());
     // RFC 9051 §7.1.1: the greeting may carry the capabilities.
     session.push(Response::untagged(
         StatusKind::Ok,
@@ -144,6 +118,8 @@ async fn connection(
             stream: &mut stream,
             shutdown: &mut stop,
             deflate: None,
+            rate: &mut rate,
+            login_deadline,
         }
         .run()
         .await;

@@ -210,7 +210,10 @@ async fn auth_timeout_says_bye() {
     };
     let srv = start_with(config).await;
     let (mut c, _) = Client::connect(srv.addr).await;
-    assert_eq!(c.line().await, "* BYE autologout: idle for too long");
+    assert_eq!(
+        c.line().await,
+        "* BYE autologout: no successful login in time"
+    );
     assert!(c.closed().await);
 }
 

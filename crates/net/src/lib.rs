@@ -1,9 +1,20 @@
-//! Network plumbing shared by every protocol: binding listeners, the server's TLS
-//! configuration (configured or self-signed), implicit TLS and the STARTTLS upgrade.
+//! Network plumbing shared by every protocol: binding listeners, the accept loop with its
+//! connection limits, the per-connection command rate, the server's certificates (configured,
+//! self-signed or per name by SNI, reloadable), implicit TLS and the STARTTLS upgrade; and the
+//! client side of opportunistic TLS ([`tls_client`]).
 
+mod certs;
+mod gate;
+mod rate;
+mod serve;
 mod stream;
 mod tls;
+pub mod tls_client;
 
+pub use certs::{CertSources, CertStore, CertSummary};
+pub use gate::{ConnectionGate, ConnectionLimits, ConnectionPermit, Refusal};
+pub use rate::{RateConfig, RateLimit, Throttled};
+pub use serve::{Accepted, ServeOptions, TlsMode, serve};
 pub use stream::MailStream;
 pub use tls::{TlsError, TlsFiles, load_or_create_tls};
 pub use tokio_rustls::TlsAcceptor;

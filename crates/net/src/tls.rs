@@ -1,11 +1,8 @@
 //! The server's TLS configuration: certificate and key from configured PEM files, or a
 //! self-signed certificate generated at first start so TLS works with zero set-up.
 
-use rustls::ServerConfig;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use crate::certs::{CertSources, CertStore};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use thiserror::Error;
 use tokio_rustls::TlsAcceptor;
 
@@ -20,6 +17,13 @@ pub enum TlsError {
     Pem { path: PathBuf, what: &'static str },
     #[error("generating a self-signed certificate: {0}")]
     Generate(String),
+    #[error("{cert} and its key don't belong together: {source}")]
+    Pair {
+        cert: PathBuf,
+        source: rustls::Error,
+    },
+    #[error("{dir} holds two certificates for {name}")]
+    DuplicateName { dir: PathBuf, name: String },
     #[error("the certificate and key don't make a TLS configuration: {0}")]
     Config(#[from] rustls::Error),
 }
@@ -32,45 +36,23 @@ pub struct TlsFiles {
 }
 
 /// Builds the acceptor from `configured` files, or from a self-signed pair in `dir` (created
-/// for `hostname` if missing). TLS 1.2 and 1.3 only.
+/// for `hostname` if missing). TLS 1.2 and 1.3 only. For per-name certificates and reloads,
+/// use [`CertStore`](crate::CertStore) directly.
 pub fn load_or_create_tls(
     configured: Option<&TlsFiles>,
     dir: &Path,
     hostname: &str,
 ) -> Result<TlsAcceptor, TlsError> {
-    let files = match configured {
-        Some(files) => files.clone(),
-        None => self_signed(dir, hostname)?,
-    };
-    let certs = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|_| TlsError::Pem {
-            path: files.cert.clone(),
-            what: "certificate",
-        })?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| TlsError::Pem {
-            path: files.cert.clone(),
-            what: "certificate",
-        })?;
-    if certs.is_empty() {
-        return Err(TlsError::Pem {
-            path: files.cert,
-            what: "certificate",
-        });
-    }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|_| TlsError::Pem {
-        path: files.key.clone(),
-        what: "private key",
-    })?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    CertStore::open(CertSources {
+        default: configured.cloned(),
+        certs_dir: None,
+        self_signed_dir: dir.to_path_buf(),
+        hostname: hostname.to_string(),
+    })?
+    .acceptor()
 }
 
-fn self_signed(dir: &Path, hostname: &str) -> Result<TlsFiles, TlsError> {
+pub(crate) fn self_signed(dir: &Path, hostname: &str) -> Result<TlsFiles, TlsError> {
     let files = TlsFiles {
         cert: dir.join("self-signed.crt"),
         key: dir.join("self-signed.key"),

@@ -4,6 +4,7 @@
 
 mod connection;
 mod maildrop;
+mod pace;
 pub mod proto;
 mod server;
 mod session;

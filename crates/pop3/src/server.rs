@@ -1,8 +1,11 @@
 //! Accepting connections and the server-wide settings.
 
+use crate::proto::{RespCode, err};
 use crate::session::Session;
 use mailroom_auth::Authenticator;
-use mailroom_net::{MailStream, TlsAcceptor};
+use mailroom_net::{
+    Accepted, ConnectionGate, ConnectionLimits, RateConfig, Refusal, ServeOptions, TlsAcceptor,
+};
 use mailroom_store::{Pop3Policy, Store};
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +24,14 @@ pub struct Pop3Config {
     pub idle_timeout: Duration,
     /// How long a wrong password waits before its -ERR, to slow guessing.
     pub auth_failure_delay: Duration,
+    /// How long a connection may stay without a successful login, counted from connect.
+    pub auth_timeout: Duration,
+    /// Sessions the listeners run at once; further clients get -ERR [SYS/TEMP].
+    pub max_connections: usize,
+    /// Sessions at once from one IPv4 address or IPv6 /64; 0 means no such limit.
+    pub max_connections_per_ip: usize,
+    /// Commands per second per connection; faster clients are slowed down.
+    pub commands: RateConfig,
 }
 
 impl Default for Pop3Config {
@@ -31,6 +42,10 @@ impl Default for Pop3Config {
             default_policy: Pop3Policy::LeaveOnServer,
             idle_timeout: Duration::from_secs(600),
             auth_failure_delay: Duration::from_secs(2),
+            auth_timeout: Duration::from_secs(60),
+            max_connections: ConnectionLimits::default().total,
+            max_connections_per_ip: ConnectionLimits::default().per_ip,
+            commands: RateConfig::default(),
         }
     }
 }
@@ -54,6 +69,7 @@ impl Shared {
 #[derive(Clone)]
 pub struct Pop3Server {
     shared: Arc<Shared>,
+    gate: Arc<ConnectionGate>,
 }
 
 impl Pop3Server {
@@ -63,7 +79,12 @@ impl Pop3Server {
         tls: Option<TlsAcceptor>,
         config: Pop3Config,
     ) -> Self {
+        let gate = ConnectionGate::new(ConnectionLimits {
+            total: config.max_connections.max(1),
+            per_ip: config.max_connections_per_ip,
+        });
         Pop3Server {
+            gate,
             shared: Arc::new(Shared {
                 store,
                 auth,
@@ -82,39 +103,36 @@ impl Pop3Server {
         implicit_tls: bool,
         shutdown: impl Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        loop {
-            let (tcp, peer) = tokio::select! {
-                _ = &mut shutdown => return,
-                accepted = listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!("pop3 accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = tcp.set_nodelay(true);
-            let shared = self.shared.clone();
-            let span = tracing::info_span!("pop3", %peer);
-            let session = async move {
-                let stream = if implicit_tls {
-                    let Some(tls) = &shared.tls else { return };
-                    match MailStream::accept_tls(tcp, tls).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::debug!(%peer, "pop3 TLS handshake failed: {e}");
-                            return;
-                        }
-                    }
-                } else {
-                    MailStream::Plain(tcp)
-                };
-                Session::new(shared, peer).run(stream).await;
-            };
-            // Every log line of the session carries the peer.
-            tokio::spawn(tracing::Instrument::instrument(session, span));
-        }
+        // Open sessions run on to their end at shutdown: an unfinished maildrop stays intact
+        // (RFC 1939 §6) either way, and the process exit ends them.
+        let Some(options) = ServeOptions::for_listener(
+            "pop3",
+            implicit_tls,
+            self.shared.tls.as_ref(),
+            self.shared.config.auth_timeout,
+        ) else {
+            return;
+        };
+        let shared = self.shared.clone();
+        mailroom_net::serve(
+            listener,
+            options,
+            self.gate.clone(),
+            shutdown,
+            refusal,
+            move |accepted: Accepted| {
+                Session::new(shared.clone(), accepted.peer).run(accepted.stream)
+            },
+        )
+        .await;
     }
+}
+
+/// RFC 2449 §8.1.2: [SYS/TEMP], a passing problem worth a later retry.
+fn refusal(reason: Refusal) -> Vec<u8> {
+    let text = match reason {
+        Refusal::Total => "Too many connections, try again later",
+        Refusal::PerAddress => "Too many connections from your address",
+    };
+    err(Some(RespCode::SysTemp), text)
 }
