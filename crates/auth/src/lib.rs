@@ -1,30 +1,55 @@
-//! Authentication: argon2id password hashes and the check protocols run at login.
+//! Authentication: argon2id password hashes, app passwords, SCRAM keys, throttling of
+//! failures, and the check protocols run at login.
 
+pub mod app_password;
 mod cache;
 mod password;
 pub mod sasl;
+pub mod scram;
+mod scram_login;
+pub mod throttle;
 
 pub use password::{hash_password, verify_password};
+pub use scram::{ScramCredentials, scram_credentials};
+pub use scram_login::ScramExchange;
+pub use throttle::{ThrottleConfig, Verdict};
 
 use cache::AuthCache;
-use mailroom_store::{Account, Directory, Protocols, StoreError};
+use mailroom_store::{Account, Clock, Directory, Protocols, StoreError, SystemClock};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use thiserror::Error;
+use throttle::Throttle;
 
 #[derive(Debug, Error)]
 pub enum AuthError {
-    /// Unknown user and wrong password look the same to the client (no user enumeration).
+    /// Unknown user, wrong password and a throttled (locked-out) client all look the same to
+    /// the client (no user enumeration). The protocol waits `delay` before answering.
     #[error("invalid credentials")]
-    InvalidCredentials,
+    InvalidCredentials { delay: Duration },
     #[error("the account is disabled")]
     Disabled,
     #[error("this protocol is not enabled for the account")]
     ProtocolDisabled,
+    /// A malformed first SASL message (before any credential was checked).
+    #[error(transparent)]
+    Sasl(scram::ScramError),
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl AuthError {
+    /// How long the protocol waits before answering this failure.
+    pub fn delay(&self) -> Duration {
+        match self {
+            AuthError::InvalidCredentials { delay } => *delay,
+            _ => Duration::ZERO,
+        }
+    }
 }
 
 /// Checks credentials against the store's accounts.
@@ -32,16 +57,39 @@ pub enum AuthError {
 pub struct Authenticator {
     directory: Arc<dyn Directory>,
     cache: Arc<AuthCache>,
+    throttle: Arc<Throttle>,
+    /// Derives SCRAM's fake salts for unknown names; random per process unless configured.
+    secret: Arc<[u8; 32]>,
     verifications: Arc<AtomicU64>,
 }
 
 impl Authenticator {
+    /// With the default throttle on the system clock.
     pub fn new(directory: Arc<dyn Directory>) -> Self {
         Authenticator {
             directory,
             cache: Arc::new(AuthCache::new()),
+            throttle: Arc::new(Throttle::new(
+                ThrottleConfig::default(),
+                Arc::new(SystemClock),
+            )),
+            secret: Arc::new(random_secret()),
             verifications: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// A persistent server secret: keeps SCRAM's fake salts for unknown names the same across
+    /// restarts, as real salts are (a salt that changes at each restart would tell an observer
+    /// the name doesn't exist).
+    pub fn with_secret(mut self, secret: &[u8]) -> Self {
+        self.secret = Arc::new(scram::hmac(b"mailroom scram secret", &[secret]));
+        self
+    }
+
+    /// Replaces the throttle (operator settings; a `ManualClock` in tests).
+    pub fn with_throttle(mut self, config: ThrottleConfig, clock: Arc<dyn Clock>) -> Self {
+        self.throttle = Arc::new(Throttle::new(config, clock));
+        self
     }
 
     /// argon2 verifications run so far (the cache's hits don't count).
@@ -49,20 +97,50 @@ impl Authenticator {
         self.verifications.load(Ordering::Relaxed)
     }
 
-    /// Verifies `address`/`password` for `protocol`. Users log in with their full address.
-    /// The argon2 work runs on the blocking pool; an unknown address is verified against a
-    /// dummy hash so it takes as long as a wrong password.
+    /// Verifies `address`/`password` for `protocol`, from `peer`. Users log in with their full
+    /// address. The argon2 work runs on the blocking pool; an unknown address is verified
+    /// against a dummy hash so it takes as long as a wrong password. A throttled peer is
+    /// refused without any check, with the same error as a wrong password.
     pub async fn authenticate(
         &self,
         address: &str,
         password: &str,
         protocol: Protocols,
+        peer: IpAddr,
     ) -> Result<Account, AuthError> {
+        if let Verdict::Refuse { delay } = self.throttle.check(peer, address) {
+            return Err(AuthError::InvalidCredentials { delay });
+        }
+        match self.verify(address, password).await? {
+            Some(account) => {
+                self.throttle.success(peer, address);
+                check_state(account, protocol)
+            }
+            None => Err(self.failed(peer, address)),
+        }
+    }
+
+    /// Counts a failure and returns the error to answer with.
+    fn failed(&self, peer: IpAddr, address: &str) -> AuthError {
+        AuthError::InvalidCredentials {
+            delay: self.throttle.failure(peer, address),
+        }
+    }
+
+    /// The account if `password` is one of its app passwords or its password; `None` for a
+    /// wrong password or an unknown address.
+    async fn verify(&self, address: &str, password: &str) -> Result<Option<Account>, AuthError> {
         let account = self.directory.account_by_address(address).await?;
-        if let Some(a) = &account
-            && self.cache.check(a.id, &a.password_hash, password)
-        {
-            return check_state(a.clone(), protocol);
+        if let Some(a) = &account {
+            // App passwords first: one SHA-256 and a query, read fresh each time so a revoked
+            // one stops working at once.
+            let apps = self.directory.app_passwords(a.id).await?;
+            if app_password::matches(password, apps.iter().map(|p| p.secret_hash.as_str())) {
+                return Ok(account);
+            }
+            if self.cache.check(a.id, &a.password_hash, password) {
+                return Ok(account);
+            }
         }
         let hash = match &account {
             Some(a) => a.password_hash.clone(),
@@ -83,15 +161,15 @@ impl Authenticator {
         match account {
             Some(a) if ok => {
                 self.cache.remember(a.id, &a.password_hash, password);
-                check_state(a, protocol)
+                Ok(Some(a))
             }
-            _ => Err(AuthError::InvalidCredentials),
+            _ => Ok(None),
         }
     }
 }
 
 /// The right password still needs an enabled account with the protocol allowed.
-fn check_state(account: Account, protocol: Protocols) -> Result<Account, AuthError> {
+pub(crate) fn check_state(account: Account, protocol: Protocols) -> Result<Account, AuthError> {
     if !account.enabled {
         Err(AuthError::Disabled)
     } else if !account.protocols.contains(protocol) {
@@ -104,6 +182,14 @@ fn check_state(account: Account, protocol: Protocols) -> Result<Account, AuthErr
 /// Verifications running at once (the machines this runs on have few cores).
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
+fn random_secret() -> [u8; 32] {
+    let mut secret = [0u8; 32];
+    // Without the OS's randomness the fake salts are still per-name; only stable across
+    // servers, which reveals no more than an unset secret.
+    let _ = getrandom::getrandom(&mut secret);
+    secret
+}
+
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default())
@@ -114,6 +200,8 @@ mod tests {
     use super::*;
     use mailroom_store::{AccountUpdate, NewAccount};
     use mailroom_store_sqlite::SqliteStore;
+
+    const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
     #[tokio::test]
     async fn login_checks_password_state_and_protocol() {
@@ -127,19 +215,19 @@ mod tests {
         let auth = Authenticator::new(store.clone());
 
         let ok = auth
-            .authenticate("ANN@example.test", "s3cret", Protocols::IMAP)
+            .authenticate("ANN@example.test", "s3cret", Protocols::IMAP, PEER)
             .await;
         assert_eq!(ok.unwrap().id, ann.id);
         let wrong = auth
-            .authenticate("ann@example.test", "nope", Protocols::IMAP)
+            .authenticate("ann@example.test", "nope", Protocols::IMAP, PEER)
             .await;
-        assert!(matches!(wrong, Err(AuthError::InvalidCredentials)));
+        assert!(matches!(wrong, Err(AuthError::InvalidCredentials { .. })));
         let unknown = auth
-            .authenticate("who@example.test", "s3cret", Protocols::IMAP)
+            .authenticate("who@example.test", "s3cret", Protocols::IMAP, PEER)
             .await;
-        assert!(matches!(unknown, Err(AuthError::InvalidCredentials)));
+        assert!(matches!(unknown, Err(AuthError::InvalidCredentials { .. })));
         let pop = auth
-            .authenticate("ann@example.test", "s3cret", Protocols::POP3)
+            .authenticate("ann@example.test", "s3cret", Protocols::POP3, PEER)
             .await;
         assert!(matches!(pop, Err(AuthError::ProtocolDisabled)));
         let update = AccountUpdate {
@@ -148,7 +236,7 @@ mod tests {
         };
         store.update_account(ann.id, update).await.unwrap();
         let disabled = auth
-            .authenticate("ann@example.test", "s3cret", Protocols::IMAP)
+            .authenticate("ann@example.test", "s3cret", Protocols::IMAP, PEER)
             .await;
         assert!(matches!(disabled, Err(AuthError::Disabled)));
     }
@@ -167,16 +255,16 @@ mod tests {
             .unwrap();
         let auth = Authenticator::new(store.clone());
         for _ in 0..3 {
-            auth.authenticate("bea@example.test", "one", Protocols::IMAP)
+            auth.authenticate("bea@example.test", "one", Protocols::IMAP, PEER)
                 .await
                 .unwrap();
         }
         assert_eq!(auth.verifications(), 1, "one argon2 run, then cache hits");
         for _ in 0..2 {
             let wrong = auth
-                .authenticate("bea@example.test", "two", Protocols::IMAP)
+                .authenticate("bea@example.test", "two", Protocols::IMAP, PEER)
                 .await;
-            assert!(matches!(wrong, Err(AuthError::InvalidCredentials)));
+            assert!(matches!(wrong, Err(AuthError::InvalidCredentials { .. })));
         }
         assert_eq!(
             auth.verifications(),
@@ -189,13 +277,13 @@ mod tests {
         };
         store.update_account(bea.id, update).await.unwrap();
         let old = auth
-            .authenticate("bea@example.test", "one", Protocols::IMAP)
+            .authenticate("bea@example.test", "one", Protocols::IMAP, PEER)
             .await;
         assert!(
-            matches!(old, Err(AuthError::InvalidCredentials)),
+            matches!(old, Err(AuthError::InvalidCredentials { .. })),
             "the old password stops working at once"
         );
-        auth.authenticate("bea@example.test", "two", Protocols::IMAP)
+        auth.authenticate("bea@example.test", "two", Protocols::IMAP, PEER)
             .await
             .unwrap();
         let disabled = AccountUpdate {
@@ -204,7 +292,7 @@ mod tests {
         };
         store.update_account(bea.id, disabled).await.unwrap();
         let refused = auth
-            .authenticate("bea@example.test", "two", Protocols::IMAP)
+            .authenticate("bea@example.test", "two", Protocols::IMAP, PEER)
             .await;
         assert!(
             matches!(refused, Err(AuthError::Disabled)),

@@ -37,6 +37,8 @@ pub(crate) fn capabilities(ctx: &CapsContext) -> Option<NonEmpty<Capability>> {
         } else {
             push("AUTH=PLAIN");
             push("AUTH=LOGIN");
+            // RFC 7677; not SCRAM-SHA-256-PLUS: no channel binding (tls-exporter) yet.
+            push("AUTH=SCRAM-SHA-256");
         }
     } else {
         for cap in [

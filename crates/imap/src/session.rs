@@ -13,6 +13,7 @@ use mailroom_imap_proto::{Capability, Command, CommandBody, NonEmpty, Tag};
 use mailroom_net::TlsAcceptor;
 use mailroom_store::{Account, AccountId, Mailbox, MailboxEvent, Store};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
@@ -163,6 +164,8 @@ pub(crate) struct Session {
     pub state: State,
     pub tls_active: bool,
     pub loopback: bool,
+    /// The client's address, for the login throttle.
+    pub peer: IpAddr,
     pub enabled: Enabled,
     /// Failed LOGIN / AUTHENTICATE attempts on this connection.
     pub auth_failures: u32,
@@ -257,12 +260,13 @@ fn may_report_changes(body: &CommandBody) -> bool {
 }
 
 impl Session {
-    pub fn new(shared: Arc<Shared>, tls_active: bool, loopback: bool) -> Self {
+    pub fn new(shared: Arc<Shared>, tls_active: bool, loopback: bool, peer: IpAddr) -> Self {
         Session {
             shared,
             state: State::NotAuthenticated,
             tls_active,
             loopback,
+            peer,
             enabled: Enabled::default(),
             auth_failures: 0,
             compressed: false,
@@ -416,6 +420,8 @@ mod tests {
     use mailroom_imap_proto::{Secret, flatten};
     use mailroom_store_sqlite::SqliteStore;
 
+    const REMOTE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+
     fn written(responses: &[Response]) -> String {
         let mut w = mailroom_imap_proto::response::ResponseWriter::new(WriteOptions::default());
         for r in responses {
@@ -456,7 +462,7 @@ mod tests {
             config: ImapConfig::default(),
             users: Arc::default(),
         });
-        let mut s = Session::new(shared.clone(), false, false);
+        let mut s = Session::new(shared.clone(), false, false, REMOTE);
         let caps = s.capabilities().unwrap();
         assert!(caps.iter().any(|c| c.as_str() == "LOGINDISABLED"));
         assert!(!caps.iter().any(|c| c.as_str() == "AUTH=PLAIN"));
@@ -473,7 +479,7 @@ mod tests {
             "a NO [PRIVACYREQUIRED] LOGIN is disabled on this connection; use STARTTLS first\r\n"
         );
         // Loopback and TLS peers may.
-        assert!(!Session::new(shared.clone(), false, true).login_disabled());
-        assert!(!Session::new(shared, true, false).login_disabled());
+        assert!(!Session::new(shared.clone(), false, true, REMOTE).login_disabled());
+        assert!(!Session::new(shared, true, false, REMOTE).login_disabled());
     }
 }

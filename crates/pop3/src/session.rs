@@ -3,6 +3,7 @@
 
 use crate::connection::{Connection, Line};
 use crate::maildrop::{Maildrop, OpenError};
+use crate::pace::{Next, Pace};
 use crate::proto::{Command, ParseError, RespCode, dot_stuff, err, ok, parse_command};
 use crate::server::Shared;
 use base64::Engine;
@@ -10,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use mailroom_auth::AuthError;
 use mailroom_auth::sasl::{self, Credentials};
 use mailroom_net::{MailStream, is_loopback};
-use mailroom_store::{Pop3Policy, Protocols};
+use mailroom_store::{Account, Pop3Policy, Protocols};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -50,22 +51,23 @@ impl Session {
         if conn.send(greeting.as_bytes()).await.is_err() {
             return;
         }
+        let mut pace = Pace::new(&self.shared.config);
         loop {
-            let idle = self.shared.config.idle_timeout;
-            let line = match tokio::time::timeout(idle, conn.read_line()).await {
-                Err(_) => {
-                    let _ = conn.send(&err(None, "Autologout: idle for too long")).await;
+            let authenticated = matches!(self.state, State::Transaction(_));
+            let line = match pace.next_line(&mut conn, authenticated).await {
+                Ok(Next::Stop(text)) => {
+                    let _ = conn.send(&err(None, text)).await;
                     break;
                 }
-                Ok(Err(_)) | Ok(Ok(Line::Eof)) => break,
-                Ok(Ok(Line::TooLong)) => {
+                Err(_) | Ok(Next::Line(Line::Eof)) => break,
+                Ok(Next::Line(Line::TooLong)) => {
                     conn.queue(&err(None, "Line too long"));
                     if flush_unless_pipelined(&mut conn).await.is_err() {
                         break;
                     }
                     continue;
                 }
-                Ok(Ok(Line::Data(line))) => line,
+                Ok(Next::Line(Line::Data(line))) => line,
             };
             let flow = match parse_command(&line) {
                 Ok(command) => self.dispatch(&mut conn, command).await,
@@ -171,7 +173,8 @@ impl Session {
                 ));
                 if self.password_allowed(conn) {
                     lines.push("USER".into());
-                    lines.push("SASL PLAIN LOGIN".into());
+                    // RFC 7677; not SCRAM-SHA-256-PLUS: no channel binding yet.
+                    lines.push("SASL PLAIN LOGIN SCRAM-SHA-256".into());
                 }
                 if self.tls_available(conn) {
                     lines.push("STLS".into());
@@ -234,7 +237,7 @@ impl Session {
         self.login(conn, credentials).await;
     }
 
-    /// AUTH (RFC 5034): PLAIN with or without an initial response, and LOGIN.
+    /// AUTH (RFC 5034): PLAIN with or without an initial response, LOGIN and SCRAM-SHA-256.
     async fn auth(
         &mut self,
         conn: &mut Connection,
@@ -242,7 +245,7 @@ impl Session {
         initial: Option<String>,
     ) {
         let Some(mechanism) = mechanism else {
-            conn.queue(b"+OK Mechanisms follow\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+            conn.queue(b"+OK Mechanisms follow\r\nPLAIN\r\nLOGIN\r\nSCRAM-SHA-256\r\n.\r\n");
             return;
         };
         if !self.password_allowed(conn) {
@@ -283,6 +286,7 @@ impl Session {
                     _ => None,
                 }
             }
+            "SCRAM-SHA-256" => return self.scram(conn, initial).await,
             _ => {
                 conn.queue(&err(None, "Unsupported SASL mechanism"));
                 return;
@@ -314,6 +318,40 @@ impl Session {
         }
     }
 
+    /// SCRAM-SHA-256 (RFC 5802, RFC 7677): client-first (initial response or after an empty
+    /// challenge), server-first, client-final, then server-final as a challenge answered by an
+    /// empty line (RFC 4422 §4: POP3's +OK carries no success data).
+    async fn scram(&mut self, conn: &mut Connection, initial: Option<String>) {
+        let first = match initial {
+            Some(r) => Some(r),
+            None => self.challenge(conn, "").await,
+        };
+        let Some(first) = first.as_deref().and_then(decode_base64) else {
+            return self.auth_aborted(conn, first.is_none());
+        };
+        let auth = self.shared.auth.clone();
+        let peer = self.peer.ip();
+        let (exchange, server_first) = match auth.scram_start(&first, peer).await {
+            Ok(started) => started,
+            Err(e) => return self.auth_failed(conn, e).await,
+        };
+        let last = self.challenge(conn, &BASE64.encode(server_first)).await;
+        let Some(last) = last.as_deref().and_then(decode_base64) else {
+            return self.auth_aborted(conn, last.is_none());
+        };
+        let (account, server_final) = match auth
+            .scram_finish(exchange, &last, Protocols::POP3, peer)
+            .await
+        {
+            Ok(done) => done,
+            Err(e) => return self.auth_failed(conn, e).await,
+        };
+        match self.challenge(conn, &BASE64.encode(server_final)).await {
+            Some(line) if line.is_empty() => self.open(conn, account).await,
+            other => self.auth_aborted(conn, other.is_none()),
+        }
+    }
+
     async fn login(&mut self, conn: &mut Connection, credentials: Credentials) {
         let shared = self.shared.clone();
         let account = shared
@@ -322,32 +360,50 @@ impl Session {
                 &credentials.username,
                 &credentials.password,
                 Protocols::POP3,
+                self.peer.ip(),
             )
             .await;
-        let account = match account {
-            Ok(account) => account,
-            Err(AuthError::InvalidCredentials) | Err(AuthError::Disabled) => {
+        match account {
+            Ok(account) => self.open(conn, account).await,
+            Err(e) => self.auth_failed(conn, e).await,
+        }
+    }
+
+    /// Answers a failed authentication; wrong credentials (and a throttled client) wait the
+    /// throttle's growing delay, never less than the configured one, and read the same words.
+    async fn auth_failed(&mut self, conn: &mut Connection, error: AuthError) {
+        match error {
+            e @ (AuthError::InvalidCredentials { .. } | AuthError::Disabled) => {
                 tracing::info!(peer = %self.peer, "pop3 login failed");
-                tokio::time::sleep(shared.config.auth_failure_delay).await;
+                let delay = e.delay().max(self.shared.config.auth_failure_delay);
+                tokio::time::sleep(delay).await;
                 conn.queue(&err(Some(RespCode::Auth), "Invalid user name or password"));
-                return;
             }
-            Err(AuthError::ProtocolDisabled) => {
+            AuthError::Sasl(e) => {
+                conn.queue(&err(
+                    Some(RespCode::Auth),
+                    &format!("Authentication failed: {e}"),
+                ));
+            }
+            AuthError::ProtocolDisabled => {
                 conn.queue(&err(
                     Some(RespCode::SysPerm),
                     "POP3 access is not enabled for this account",
                 ));
-                return;
             }
-            Err(e) => {
+            e => {
                 tracing::error!("pop3 authentication failed: {e}");
                 conn.queue(&err(
                     Some(RespCode::SysTemp),
                     "Temporary server error, try again later",
                 ));
-                return;
             }
-        };
+        }
+    }
+
+    /// Opens the maildrop of an authenticated account: the TRANSACTION state.
+    async fn open(&mut self, conn: &mut Connection, account: Account) {
+        let shared = self.shared.clone();
         let policy = account.pop3_policy.unwrap_or(shared.config.default_policy);
         match Maildrop::open(shared.store.clone(), &account, policy, shared.holder_name()).await {
             Ok(maildrop) => {

@@ -1,11 +1,13 @@
-//! LOGIN (RFC 9051 §6.2.3) and AUTHENTICATE PLAIN (RFC 4616) / LOGIN with SASL-IR (RFC 4959).
+//! LOGIN (RFC 9051 §6.2.3) and AUTHENTICATE PLAIN (RFC 4616) / LOGIN / SCRAM-SHA-256
+//! (RFC 5802, RFC 7677) with SASL-IR (RFC 4959).
 
 use crate::error::{ImapError, error_response};
 use crate::session::{Done, Flow, Session, State, User};
-use mailroom_auth::AuthError;
+use mailroom_auth::{AuthError, ScramExchange};
 use mailroom_imap_proto::command::session::{Authenticate, Login};
 use mailroom_imap_proto::response::{Code, Completion, Response, Text};
 use mailroom_imap_proto::{AuthenticateResponse, Tag};
+use mailroom_store::Account;
 use mailroom_store::Protocols;
 
 /// A SASL exchange waiting for the client's next line.
@@ -21,15 +23,23 @@ enum Step {
     LoginUser,
     /// LOGIN: "Password:" was sent.
     LoginPassword(String),
+    /// SCRAM: the empty challenge was sent; the client-first-message comes next.
+    ScramFirst,
+    /// SCRAM: the server-first-message was sent; the client-final-message comes next.
+    ScramFinal(Box<ScramExchange>, String),
+    /// SCRAM: the proof was good and the server-final-message (`v=`) was sent as a challenge;
+    /// the client answers with an empty line (RFC 9051 §6.2.2 has no success data in OK).
+    ScramDone(Box<Account>, String),
 }
 
 impl SaslExchange {
     /// The challenge to send before the client's next line.
-    pub fn challenge(&self) -> &'static [u8] {
-        match self.step {
-            Step::Plain => b"",
+    pub fn challenge(&self) -> &[u8] {
+        match &self.step {
+            Step::Plain | Step::ScramFirst => b"",
             Step::LoginUser => b"Username:",
             Step::LoginPassword(_) => b"Password:",
+            Step::ScramFinal(_, message) | Step::ScramDone(_, message) => message.as_bytes(),
         }
     }
 }
@@ -61,6 +71,7 @@ pub(crate) async fn authenticate(
     let step = match auth.mechanism.as_str() {
         "PLAIN" => Step::Plain,
         "LOGIN" => Step::LoginUser,
+        "SCRAM-SHA-256" => Step::ScramFirst,
         _ => return Err(ImapError::no("unsupported authentication mechanism")),
     };
     let exchange = SaslExchange {
@@ -161,6 +172,38 @@ async fn sasl_step(
             log_in(s, &user, &text(&data)?, "").await?;
             Ok(None)
         }
+        Step::ScramFirst => {
+            let auth = s.shared.auth.clone();
+            match auth.scram_start(&data, s.peer).await {
+                Ok((scram, server_first)) => Ok(Some(SaslExchange {
+                    tag: exchange.tag,
+                    step: Step::ScramFinal(Box::new(scram), server_first),
+                })),
+                Err(e) => Err(auth_failure(s, e).await),
+            }
+        }
+        Step::ScramFinal(scram, _) => {
+            let auth = s.shared.auth.clone();
+            match auth
+                .scram_finish(*scram, &data, Protocols::IMAP, s.peer)
+                .await
+            {
+                Ok((account, server_final)) => Ok(Some(SaslExchange {
+                    tag: exchange.tag,
+                    step: Step::ScramDone(Box::new(account), server_final),
+                })),
+                Err(e) => Err(auth_failure(s, e).await),
+            }
+        }
+        Step::ScramDone(account, _) => {
+            if !data.is_empty() {
+                return Err(ImapError::bad(
+                    "expected an empty response to the server's proof",
+                ));
+            }
+            enter(s, *account, "").await?;
+            Ok(None)
+        }
     }
 }
 
@@ -191,34 +234,47 @@ async fn log_in(
     password: &str,
     text: &str,
 ) -> Result<Done, ImapError> {
-    let account = match s
+    let result = s
         .shared
         .auth
-        .authenticate(address, password, Protocols::IMAP)
-        .await
-    {
-        Ok(account) => account,
-        Err(AuthError::InvalidCredentials) => {
-            return Err(failed(
+        .authenticate(address, password, Protocols::IMAP, s.peer)
+        .await;
+    match result {
+        Ok(account) => enter(s, account, text).await,
+        Err(e) => Err(auth_failure(s, e).await),
+    }
+}
+
+/// The answer to a failed authentication; wrong credentials wait the throttle's delay first
+/// (a locked-out client waits the same and reads the same words).
+async fn auth_failure(s: &mut Session, error: AuthError) -> ImapError {
+    match error {
+        AuthError::InvalidCredentials { delay } => {
+            tokio::time::sleep(delay).await;
+            failed(
                 s,
                 ImapError::no_code(Code::AuthenticationFailed, "invalid credentials"),
-            ));
+            )
         }
-        Err(AuthError::Disabled | AuthError::ProtocolDisabled) => {
-            return Err(ImapError::no_code(
-                Code::AuthorizationFailed,
-                "IMAP access is not enabled for this account",
-            ));
-        }
-        Err(AuthError::Store(e)) => return Err(ImapError::Store(e)),
-        Err(e) => {
+        AuthError::Sasl(e) => failed(
+            s,
+            ImapError::no_code(Code::AuthenticationFailed, e.to_string()),
+        ),
+        AuthError::Disabled | AuthError::ProtocolDisabled => ImapError::no_code(
+            Code::AuthorizationFailed,
+            "IMAP access is not enabled for this account",
+        ),
+        AuthError::Store(e) => ImapError::Store(e),
+        AuthError::Hash(e) => {
             tracing::error!(error = %e, "authentication failed on the server side");
-            return Err(ImapError::no_code(
-                Code::Unavailable,
-                "temporary failure, try again later",
-            ));
+            ImapError::no_code(Code::Unavailable, "temporary failure, try again later")
         }
-    };
+    }
+}
+
+/// Enters the authenticated state, unless the account has its most sessions already
+/// (RFC 5530 LIMIT).
+async fn enter(s: &mut Session, account: Account, text: &str) -> Result<Done, ImapError> {
     let Some(slot) = s
         .shared
         .users

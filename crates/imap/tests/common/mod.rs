@@ -1,7 +1,7 @@
 //! A real server on 127.0.0.1:0 over a SqliteStore in a tempdir, and a tiny raw-IMAP client.
 #![allow(dead_code)]
 
-use mailroom_auth::{Authenticator, hash_password};
+use mailroom_auth::{Authenticator, ThrottleConfig, hash_password, scram_credentials};
 use mailroom_imap::{ImapConfig, ImapServer};
 use mailroom_store::{Directory, NewAccount, Store};
 use mailroom_store_sqlite::SqliteStore;
@@ -16,6 +16,15 @@ pub const USER: &str = "ann@example.test";
 pub const PASS: &str = "s3cret";
 /// Generous: only reached when the server fails to answer.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The real throttle with millisecond delays: tests that fail logins on purpose stay fast.
+pub fn test_throttle() -> ThrottleConfig {
+    ThrottleConfig {
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(10),
+        ..ThrottleConfig::default()
+    }
+}
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -50,12 +59,12 @@ async fn start_full_impl(config: ImapConfig, tls: Option<bool>) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     store.add_domain("example.test").await.unwrap();
-    store
-        .create_account(NewAccount::new(USER, hash_password(PASS).unwrap()))
-        .await
-        .unwrap();
+    let mut account = NewAccount::new(USER, hash_password(PASS).unwrap());
+    account.scram_sha256 = Some(scram_credentials(PASS).unwrap());
+    store.create_account(account).await.unwrap();
     let dynstore: Arc<dyn Store> = store.clone();
-    let auth = Authenticator::new(store.clone());
+    let auth = Authenticator::new(store.clone())
+        .with_throttle(test_throttle(), Arc::new(mailroom_store::SystemClock));
     let acceptor =
         tls.map(|_| mailroom_net::load_or_create_tls(None, dir.path(), "localhost").unwrap());
     let implicit = tls == Some(true);

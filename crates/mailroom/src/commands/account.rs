@@ -1,7 +1,7 @@
-use crate::cli::{AccountCommand, AccountSettings};
+use crate::cli::{AccountCommand, AccountSettings, AppPasswordCommand};
 use crate::commands::{find_account, generate_password, human, password_from_stdin};
 use anyhow::{Context, bail};
-use mailroom_auth::hash_password;
+use mailroom_auth::{app_password, hash_password, scram_credentials};
 use mailroom_store::{AccountUpdate, Directory, NewAccount};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
@@ -15,9 +15,10 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
         } => {
             let (password, generated) = choose_password(password_stdin)?;
             let hash = hash_password(&password)?;
-            let account = store
-                .create_account(NewAccount::new(&address, hash))
-                .await?;
+            let mut new = NewAccount::new(&address, hash);
+            // SCRAM-SHA-256 keys from the same password (RFC 5803 form).
+            new.scram_sha256 = Some(scram_credentials(&password)?);
+            let account = store.create_account(new).await?;
             let update = settings_update(&settings)?;
             store.update_account(account.id, update).await?;
             println!("account {} created", account.address);
@@ -57,6 +58,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
             let (password, generated) = choose_password(password_stdin)?;
             let update = AccountUpdate {
                 password_hash: Some(hash_password(&password)?),
+                scram_sha256: Some(Some(scram_credentials(&password)?)),
                 ..Default::default()
             };
             store.update_account(account.id, update).await?;
@@ -65,6 +67,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
                 println!("password: {password}");
             }
         }
+        AccountCommand::AppPassword(cmd) => app_passwords(&store, cmd).await?,
         AccountCommand::Set {
             address,
             settings,
@@ -88,6 +91,46 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn app_passwords(store: &SqliteStore, cmd: AppPasswordCommand) -> anyhow::Result<()> {
+    match cmd {
+        AppPasswordCommand::Add { address, name } => {
+            let account = find_account(store, &address).await?;
+            let (secret, secret_hash) = app_password::generate()?;
+            store
+                .add_app_password(account.id, &name, &secret_hash)
+                .await
+                .with_context(|| format!("adding app password {name:?}"))?;
+            println!("app password {name:?} of {} created", account.address);
+            // Shown once: only its hash is kept.
+            println!("secret: {secret}");
+        }
+        AppPasswordCommand::List { address } => {
+            let account = find_account(store, &address).await?;
+            println!("{:<30} CREATED (UTC)", "NAME");
+            for p in store.app_passwords(account.id).await? {
+                println!("{:<30} {}", p.name, format_time(p.created_at));
+            }
+        }
+        AppPasswordCommand::Remove { address, name } => {
+            let account = find_account(store, &address).await?;
+            store
+                .remove_app_password(account.id, &name)
+                .await
+                .with_context(|| format!("removing app password {name:?}"))?;
+            println!("app password {name:?} of {} removed", account.address);
+        }
+    }
+    Ok(())
+}
+
+fn format_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| unix.to_string())
 }
 
 fn choose_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
