@@ -1,0 +1,354 @@
+//! Where mail for a domain goes: the `Route` trait, the DNS route (MX, then the domain's own
+//! address, RFC 5321 §5.1; null MX, RFC 7505) and the smart-host route (`relay`).
+
+use async_trait::async_trait;
+use hickory_resolver::TokioResolver;
+use hickory_resolver::net::NetError;
+use hickory_resolver::proto::rr::RData;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
+
+/// The SMTP port between MTAs (RFC 5321 §4.5.4.2 … the well-known port 25).
+pub const SMTP_PORT: u16 = 25;
+
+/// One host to try, with the addresses to connect to in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The host's name (for logs and the TLS SNI); an address literal when there is none.
+    pub host: String,
+    pub addrs: Vec<SocketAddr>,
+}
+
+/// Why no host could be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// The domain can never receive mail (it doesn't exist, or announces null MX); the
+    /// recipients fail with this reply code and enhanced status.
+    #[error("{text}")]
+    Permanent {
+        code: u16,
+        status: &'static str,
+        text: String,
+    },
+    /// DNS failed for now; the recipients are retried later.
+    #[error("{0}")]
+    Temporary(String),
+}
+
+/// Resolves a recipient domain to the hosts to try, best first. A trait so tests can send
+/// everything to a loopback sink and a cluster could route through its own logic.
+#[async_trait]
+pub trait Route: Send + Sync {
+    async fn targets(&self, domain: &str) -> Result<Vec<Target>, RouteError>;
+
+    /// True when every domain goes to the same place (a smart host): the runner then sends
+    /// one transaction for all remote recipients instead of one per domain.
+    fn single_destination(&self) -> bool {
+        false
+    }
+}
+
+/// Everything goes to one smart host (`relay = "host:port"`).
+#[derive(Debug, Clone)]
+pub struct RelayRoute {
+    host: String,
+    port: u16,
+}
+
+impl RelayRoute {
+    /// Reads `host`, `host:port`, `ip:port` or `[ipv6]:port`; the port defaults to 25.
+    pub fn parse(relay: &str) -> Result<Self, String> {
+        let relay = relay.trim();
+        let (host, port) = if let Some(rest) = relay.strip_prefix('[') {
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("relay {relay:?}: missing ']'"))?;
+            let port = match after.strip_prefix(':') {
+                Some(port) => Some(port),
+                None if after.is_empty() => None,
+                None => return Err(format!("relay {relay:?}: junk after ']'")),
+            };
+            (host, port)
+        } else if relay.matches(':').count() == 1 {
+            let (host, port) = relay.split_once(':').unwrap_or((relay, ""));
+            (host, Some(port))
+        } else {
+            (relay, None)
+        };
+        if host.is_empty() {
+            return Err(format!("relay {relay:?}: no host"));
+        }
+        let port = match port {
+            Some(port) => port
+                .parse()
+                .map_err(|_| format!("relay {relay:?}: bad port {port:?}"))?,
+            None => SMTP_PORT,
+        };
+        Ok(RelayRoute {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+#[async_trait]
+impl Route for RelayRoute {
+    async fn targets(&self, _domain: &str) -> Result<Vec<Target>, RouteError> {
+        // An address literal resolves without DNS; a name goes through the system resolver,
+        // like any other host the administrator configured.
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| RouteError::Temporary(format!("relay {}: {e}", self.host)))?
+            .collect();
+        if addrs.is_empty() {
+            return Err(RouteError::Temporary(format!(
+                "relay {}: no address",
+                self.host
+            )));
+        }
+        Ok(vec![Target {
+            host: self.host.clone(),
+            addrs,
+        }])
+    }
+
+    fn single_destination(&self) -> bool {
+        true
+    }
+}
+
+async fn addresses(resolver: &TokioResolver, host: &str) -> Result<Vec<SocketAddr>, NetError> {
+    let ips = resolver.lookup_ip(fqdn(host)).await?;
+    Ok(ips
+        .iter()
+        .map(|ip| SocketAddr::new(ip, SMTP_PORT))
+        .collect())
+}
+
+/// Public DNS: MX records by preference, the implicit MX, null MX.
+#[derive(Debug, Default)]
+pub struct DnsRoute {
+    /// Built on first use, so a server relaying everything never needs /etc/resolv.conf and a
+    /// broken resolver configuration defers mail instead of stopping the server.
+    resolver: OnceLock<Result<TokioResolver, String>>,
+}
+
+impl DnsRoute {
+    pub fn new() -> Self {
+        DnsRoute::default()
+    }
+
+    fn resolver(&self) -> Result<&TokioResolver, RouteError> {
+        self.resolver
+            .get_or_init(|| {
+                TokioResolver::builder_tokio()
+                    .and_then(|b| b.build())
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| RouteError::Temporary(format!("DNS resolver unavailable: {e}")))
+    }
+}
+
+/// The hosts to try from a domain's MX records `(preference, exchange)`: best first, the
+/// domain itself when there are none (the implicit MX, RFC 5321 §5.1), a permanent failure for
+/// null MX (RFC 7505).
+pub fn order_exchanges(
+    domain: &str,
+    mut records: Vec<(u16, String)>,
+) -> Result<Vec<String>, RouteError> {
+    // RFC 7505 §3: an exchange that is the root "." says the domain takes no mail; §4.3 asks
+    // senders to treat it so even beside other records.
+    if records
+        .iter()
+        .any(|(_, exchange)| exchange.is_empty() || exchange == ".")
+    {
+        return Err(RouteError::Permanent {
+            code: 556,
+            status: "5.1.10",
+            text: format!("{domain} does not accept mail (null MX)"),
+        });
+    }
+    if records.is_empty() {
+        return Ok(vec![domain.to_string()]);
+    }
+    // RFC 5321 §5.1: lowest preference first. Equal preferences keep the DNS server's order,
+    // which most servers already rotate.
+    records.sort_by_key(|(preference, _)| *preference);
+    Ok(records
+        .into_iter()
+        .map(|(_, exchange)| exchange.trim_end_matches('.').to_string())
+        .collect())
+}
+
+/// A trailing dot keeps the resolver from trying search domains.
+fn fqdn(name: &str) -> String {
+    if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    }
+}
+
+#[async_trait]
+impl Route for DnsRoute {
+    async fn targets(&self, domain: &str) -> Result<Vec<Target>, RouteError> {
+        // An address literal `user@[192.0.2.1]` names the host itself (RFC 5321 §4.1.3).
+        if let Some(literal) = domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+            let ip: IpAddr = literal
+                .strip_prefix("IPv6:")
+                .unwrap_or(literal)
+                .parse()
+                .map_err(|_| RouteError::Permanent {
+                    code: 550,
+                    status: "5.1.2",
+                    text: format!("bad address literal [{literal}]"),
+                })?;
+            return Ok(vec![Target {
+                host: literal.to_string(),
+                addrs: vec![SocketAddr::new(ip, SMTP_PORT)],
+            }]);
+        }
+
+        let resolver = self.resolver()?;
+        let exchanges = match resolver.mx_lookup(fqdn(domain)).await {
+            Ok(lookup) => {
+                let records = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|record| match &record.data {
+                        RData::MX(mx) => Some((mx.preference, mx.exchange.to_ascii())),
+                        _ => None,
+                    })
+                    .collect();
+                order_exchanges(domain, records)?
+            }
+            Err(e) if e.is_nx_domain() => {
+                return Err(RouteError::Permanent {
+                    code: 550,
+                    status: "5.1.2",
+                    text: format!("domain {domain} does not exist"),
+                });
+            }
+            // No MX: the domain itself is the implicit MX (RFC 5321 §5.1).
+            Err(e) if e.is_no_records_found() => vec![domain.to_string()],
+            Err(e) => {
+                return Err(RouteError::Temporary(format!(
+                    "MX lookup for {domain}: {e}"
+                )));
+            }
+        };
+        let implicit = exchanges == [domain];
+
+        let mut targets = Vec::new();
+        let mut last_error = None;
+        for host in exchanges {
+            match addresses(resolver, &host).await {
+                Ok(addrs) if !addrs.is_empty() => targets.push(Target { host, addrs }),
+                Ok(_) => {}
+                Err(e) if implicit && (e.is_nx_domain() || e.is_no_records_found()) => {
+                    // RFC 5321 §5.1: neither MX nor address records: undeliverable.
+                    return Err(RouteError::Permanent {
+                        code: 550,
+                        status: "5.1.2",
+                        text: format!("{domain} has no MX and no address"),
+                    });
+                }
+                Err(e) => last_error = Some(format!("{host}: {e}")),
+            }
+        }
+        if targets.is_empty() {
+            return Err(RouteError::Temporary(
+                last_error.unwrap_or_else(|| format!("no address for any MX of {domain}")),
+            ));
+        }
+        Ok(targets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_relay_settings() {
+        let r = RelayRoute::parse("smtp.example.org:2525").unwrap();
+        assert_eq!((r.host.as_str(), r.port), ("smtp.example.org", 2525));
+        let r = RelayRoute::parse("smtp.example.org").unwrap();
+        assert_eq!(r.port, 25);
+        let r = RelayRoute::parse("[::1]:2525").unwrap();
+        assert_eq!((r.host.as_str(), r.port), ("::1", 2525));
+        let r = RelayRoute::parse("[::1]").unwrap();
+        assert_eq!(r.port, 25);
+        assert!(RelayRoute::parse(":25").is_err());
+        assert!(RelayRoute::parse("host:port").is_err());
+        assert!(RelayRoute::parse("[::1]x").is_err());
+    }
+
+    #[tokio::test]
+    async fn relay_route_sends_every_domain_to_the_smart_host() {
+        let route = RelayRoute::parse("127.0.0.1:2525").unwrap();
+        let targets = route.targets("example.org").await.unwrap();
+        assert_eq!(
+            targets,
+            vec![Target {
+                host: "127.0.0.1".into(),
+                addrs: vec!["127.0.0.1:2525".parse().unwrap()],
+            }]
+        );
+        assert!(route.single_destination());
+    }
+
+    #[test]
+    fn exchanges_by_preference() {
+        let records = vec![
+            (20, "backup.example.org.".to_string()),
+            (10, "mx1.example.org.".to_string()),
+            (10, "mx2.example.org.".to_string()),
+        ];
+        assert_eq!(
+            order_exchanges("example.org", records).unwrap(),
+            vec!["mx1.example.org", "mx2.example.org", "backup.example.org"]
+        );
+    }
+
+    #[test]
+    fn no_mx_means_the_domain_itself() {
+        assert_eq!(
+            order_exchanges("example.org", vec![]).unwrap(),
+            vec!["example.org"]
+        );
+    }
+
+    #[test]
+    fn null_mx_is_a_permanent_failure() {
+        let err = order_exchanges("example.org", vec![(0, ".".to_string())]).unwrap_err();
+        assert!(matches!(
+            err,
+            RouteError::Permanent {
+                code: 556,
+                status: "5.1.10",
+                ..
+            }
+        ));
+        // Even beside other records (RFC 7505 §4.3).
+        let mixed = vec![(0, ".".to_string()), (10, "mx.example.org.".to_string())];
+        assert!(matches!(
+            order_exchanges("example.org", mixed),
+            Err(RouteError::Permanent { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn address_literals_need_no_dns() {
+        let route = DnsRoute::new();
+        let targets = route.targets("[127.0.0.1]").await.unwrap();
+        assert_eq!(targets[0].addrs, vec!["127.0.0.1:25".parse().unwrap()]);
+        let targets = route.targets("[IPv6:::1]").await.unwrap();
+        assert_eq!(targets[0].addrs, vec!["[::1]:25".parse().unwrap()]);
+        assert!(matches!(
+            route.targets("[not-an-ip]").await,
+            Err(RouteError::Permanent { .. })
+        ));
+    }
+}

@@ -1,0 +1,433 @@
+//! The queue runner: takes due messages from the store, delivers them, records each recipient's
+//! outcome, schedules retries and sends bounces.
+
+use crate::client::{self, ClientSettings, Envelope, RecipientResult};
+use crate::config::OutboundConfig;
+use crate::dsn::{self, Report, ReportedRecipient, Returned};
+use crate::error::{OutboundError, Result};
+use crate::local::deliver_local;
+use crate::mx::{DnsRoute, RelayRoute, Route, RouteError};
+use crate::reply::Reply;
+use crate::schedule::{Deferral, after_temp_failure};
+use mailroom_store::{
+    AccountId, AttemptResult, Clock, OutboundMessage, QueueId, QueuedMessage, QueuedRecipient,
+    RecipientStatus, Store,
+};
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use tracing::{debug, info, warn};
+
+/// What one pass over the queue did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    /// Messages attempted (leased and with a due recipient).
+    pub messages: usize,
+    /// Recipient outcomes of this pass.
+    pub delivered: usize,
+    pub deferred: usize,
+    pub failed: usize,
+    /// Bounces queued for the failures.
+    pub bounces: usize,
+    /// Due messages skipped because another node holds their lease.
+    pub locked: usize,
+    /// Messages left untouched because the store failed for them (logged; retried next pass).
+    pub errors: usize,
+}
+
+impl RunReport {
+    pub fn is_idle(&self) -> bool {
+        *self == RunReport::default()
+    }
+}
+
+/// Delivers the outbound queue. See the crate documentation for the wiring.
+pub struct QueueRunner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    config: OutboundConfig,
+    route: Arc<dyn Route>,
+    notify: Arc<Notify>,
+    settings: ClientSettings,
+}
+
+impl QueueRunner {
+    /// Fails only on a `relay` setting that can't be read.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: OutboundConfig,
+    ) -> Result<Self> {
+        let route: Arc<dyn Route> = match (&config.route, &config.relay) {
+            (Some(route), _) => route.clone(),
+            (None, Some(relay)) => {
+                Arc::new(RelayRoute::parse(relay).map_err(OutboundError::Config)?)
+            }
+            (None, None) => Arc::new(DnsRoute::new()),
+        };
+        let settings = ClientSettings {
+            hostname: config.hostname.clone(),
+            timeouts: config.timeouts,
+            tls: config.tls,
+        };
+        Ok(QueueRunner {
+            store,
+            clock,
+            config,
+            route,
+            notify: Arc::new(Notify::new()),
+            settings,
+        })
+    }
+
+    /// Call `notify_one()` on it after queueing mail to have it sent now rather than at the
+    /// next interval.
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+
+    /// Runs passes every `interval` or when notified, until `shutdown` completes. A pass in
+    /// progress at shutdown is abandoned: its leases expire after `lease_ttl` (the same node,
+    /// holding them under its `node_id`, takes them back at once), and a recipient the server
+    /// accepted but we had not recorded may get the message twice — RFC 5321 §6.1 prefers a
+    /// duplicate to a loss.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => return,
+                result = self.run_once() => match result {
+                    Ok(report) if !report.is_idle() => info!(?report, "outbound queue pass"),
+                    Ok(_) => {}
+                    Err(e) => warn!(error = %e, "outbound queue pass failed"),
+                },
+            }
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => return,
+                _ = self.notify.notified() => {}
+                _ = tokio::time::sleep(self.config.interval) => {}
+            }
+        }
+    }
+
+    /// One pass: every message due now (up to `batch_size`), each under its lease.
+    pub async fn run_once(&self) -> Result<RunReport> {
+        let now = self.clock.now();
+        let due = self.store.due_messages(now, self.config.batch_size).await?;
+        let mut report = RunReport::default();
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let local_domains: HashSet<String> = self
+            .store
+            .list_domains()
+            .await?
+            .into_iter()
+            .map(|d| d.name.to_ascii_lowercase())
+            .collect();
+        let ttl = self.lease_ttl();
+        for message in due {
+            // Two nodes must never send the same message at once: the lease decides who does.
+            let lease = lease_name(message.id);
+            if !self
+                .store
+                .acquire_lease(&lease, &self.config.node_id, ttl)
+                .await?
+            {
+                report.locked += 1;
+                continue;
+            }
+            if let Err(e) = self.process(message.id, &local_domains, &mut report).await {
+                warn!(queue_id = %message.id, error = %e, "delivery attempt not recorded");
+                report.errors += 1;
+            }
+            if let Err(e) = self.store.release_lease(&lease, &self.config.node_id).await {
+                warn!(queue_id = %message.id, error = %e, "releasing the queue lease failed");
+            }
+        }
+        Ok(report)
+    }
+
+    /// One message, under its lease.
+    async fn process(
+        &self,
+        id: QueueId,
+        local_domains: &HashSet<String>,
+        report: &mut RunReport,
+    ) -> Result<()> {
+        // Read again under the lease: the list from `due_messages` may be stale if another node
+        // finished this message in between.
+        let Some(message) = self.store.queued_message(id).await? else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let due: Vec<&QueuedRecipient> = message
+            .pending()
+            .filter(|r| r.next_attempt_at <= now)
+            .collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        report.messages += 1;
+        let content = self.store.read_blob(&message.blob).await?;
+
+        let outcomes = self.attempt(&message, &due, local_domains, &content).await;
+        self.record(&message, &due, outcomes, &content, now, report)
+            .await
+    }
+
+    /// Delivers to every due recipient: local ones through the store, the others over SMTP,
+    /// one transaction per domain (or one for all through a smart host).
+    async fn attempt(
+        &self,
+        message: &QueuedMessage,
+        due: &[&QueuedRecipient],
+        local_domains: &HashSet<String>,
+        content: &[u8],
+    ) -> Vec<RecipientResult> {
+        let mut results: Vec<Option<RecipientResult>> = vec![None; due.len()];
+        let mut local: Vec<(usize, String, AccountId)> = Vec::new();
+        let mut remote: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+
+        for (i, rcpt) in due.iter().enumerate() {
+            let address = rcpt.address.clone();
+            let domain = domain_of(&address);
+            match self.store.resolve_recipient(&address).await {
+                Ok(Some(account)) => local.push((i, address, account)),
+                Ok(None) if domain.as_deref().is_some_and(|d| local_domains.contains(d)) => {
+                    results[i] = Some(RecipientResult::PermFail(Reply::local(
+                        550,
+                        "5.1.1",
+                        format!("<{address}>: no such user here"),
+                    )));
+                }
+                Ok(None) => match domain {
+                    Some(domain) => {
+                        let key = if self.route.single_destination() {
+                            String::new()
+                        } else {
+                            domain
+                        };
+                        remote.entry(key).or_default().push((i, address));
+                    }
+                    None => {
+                        results[i] = Some(RecipientResult::PermFail(Reply::local(
+                            553,
+                            "5.1.3",
+                            format!("<{address}>: no domain"),
+                        )));
+                    }
+                },
+                Err(e) => {
+                    results[i] = Some(RecipientResult::TempFail(Reply::local(
+                        451,
+                        "4.3.0",
+                        format!("recipient lookup failed: {e}"),
+                    )));
+                }
+            }
+        }
+
+        if !local.is_empty() {
+            let pairs: Vec<(String, AccountId)> =
+                local.iter().map(|(_, a, acc)| (a.clone(), *acc)).collect();
+            let outcomes =
+                deliver_local(self.store.as_ref(), &message.sender, &pairs, content).await;
+            for ((i, _, _), outcome) in local.iter().zip(outcomes) {
+                results[*i] = Some(outcome);
+            }
+        }
+
+        for (domain, group) in remote {
+            self.renew_lease(message.id).await;
+            let addresses: Vec<String> = group.iter().map(|(_, a)| a.clone()).collect();
+            let outcomes = match self.route.targets(&domain).await {
+                Ok(targets) => {
+                    let envelope = Envelope {
+                        sender: &message.sender,
+                        recipients: &addresses,
+                        content,
+                    };
+                    client::deliver(&targets, &envelope, &self.settings).await
+                }
+                Err(RouteError::Permanent { code, status, text }) => {
+                    vec![
+                        RecipientResult::PermFail(Reply::local(code, status, text));
+                        addresses.len()
+                    ]
+                }
+                Err(RouteError::Temporary(text)) => {
+                    // 4.4.3: directory server failure (RFC 3463 §3.5).
+                    vec![
+                        RecipientResult::TempFail(Reply::local(451, "4.4.3", text));
+                        addresses.len()
+                    ]
+                }
+            };
+            for ((i, _), outcome) in group.iter().zip(outcomes) {
+                results[*i] = Some(outcome);
+            }
+        }
+
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    RecipientResult::TempFail(Reply::local(451, "4.3.0", "no outcome"))
+                })
+            })
+            .collect()
+    }
+
+    /// Turns outcomes into the queue's records; bounces first (see below).
+    async fn record(
+        &self,
+        message: &QueuedMessage,
+        due: &[&QueuedRecipient],
+        outcomes: Vec<RecipientResult>,
+        content: &[u8],
+        now: i64,
+        report: &mut RunReport,
+    ) -> Result<()> {
+        let max_age = i64::try_from(self.config.max_age.as_secs()).unwrap_or(i64::MAX);
+        let mut records = Vec::with_capacity(due.len());
+        let mut failed: Vec<ReportedRecipient> = Vec::new();
+        for (rcpt, outcome) in due.iter().zip(outcomes) {
+            let (status, next, reply) = match outcome {
+                RecipientResult::Delivered(reply) => {
+                    report.delivered += 1;
+                    (RecipientStatus::Delivered, now, reply)
+                }
+                RecipientResult::TempFail(reply) => {
+                    match after_temp_failure(now, message.created_at, rcpt.attempts, max_age) {
+                        Deferral::RetryAt(at) => {
+                            report.deferred += 1;
+                            debug!(queue_id = %message.id, rcpt = %rcpt.address, %reply, at, "deferred");
+                            (RecipientStatus::Pending, at, reply)
+                        }
+                        Deferral::Expired => {
+                            // RFC 3463 §3.5 4.4.7: delivery time expired.
+                            failed.push(failed_recipient(&rcpt.address, "4.4.7".into(), &reply));
+                            (RecipientStatus::Failed, now, reply)
+                        }
+                    }
+                }
+                RecipientResult::PermFail(reply) => {
+                    failed.push(failed_recipient(&rcpt.address, reply.dsn_status(), &reply));
+                    (RecipientStatus::Failed, now, reply)
+                }
+            };
+            records.push(AttemptResult {
+                address: rcpt.address.clone(),
+                status,
+                next_attempt_at: next,
+                response: Some(reply.one_line()),
+            });
+        }
+        report.failed += failed.len();
+
+        // The bounce is queued BEFORE the failure is recorded: a crash in between gives at
+        // most a second bounce next time, never none.
+        if !failed.is_empty() {
+            if message.sender.is_empty() {
+                // RFC 5321 §4.5.5 / §6.1: mail from the null sender (a bounce) is never
+                // bounced, or two servers could bounce at each other forever.
+                info!(queue_id = %message.id, "undeliverable bounce dropped (null sender)");
+            } else {
+                self.bounce(message, failed, content, now).await?;
+                report.bounces += 1;
+            }
+        }
+        self.store.record_attempt(message.id, records).await?;
+        Ok(())
+    }
+
+    async fn bounce(
+        &self,
+        message: &QueuedMessage,
+        failed: Vec<ReportedRecipient>,
+        content: &[u8],
+        now: i64,
+    ) -> Result<()> {
+        let id = format!("{}.{}", message.id, now);
+        let bytes = dsn::build_report(&Report {
+            reporting_mta: &self.config.hostname,
+            original_sender: &message.sender,
+            // The queue keeps no ENVID: submission does not relay DSN parameters.
+            envid: None,
+            arrival_date: message.created_at,
+            now,
+            id: &id,
+            recipients: &failed,
+            original: content,
+            // RFC 6522 §3: the header section is enough to recognise the message.
+            returned: Returned::Headers,
+        })?;
+        let id = self
+            .store
+            .enqueue(OutboundMessage {
+                account: None,
+                sender: String::new(),
+                recipients: vec![message.sender.clone()],
+                content: bytes,
+            })
+            .await?;
+        info!(queue_id = %message.id, bounce = %id, to = %message.sender, "bounce queued");
+        // Deliver it soon rather than at the next interval.
+        self.notify.notify_one();
+        Ok(())
+    }
+}
+
+impl QueueRunner {
+    fn lease_ttl(&self) -> i64 {
+        i64::try_from(self.config.lease_ttl.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// Extends this node's lease before each remote domain, so a message to many slow domains
+    /// stays ours for the whole attempt (each session is bounded by the RFC timeouts).
+    async fn renew_lease(&self, id: QueueId) {
+        let lease = lease_name(id);
+        match self
+            .store
+            .acquire_lease(&lease, &self.config.node_id, self.lease_ttl())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => warn!(queue_id = %id, "queue lease lost to another node mid-attempt"),
+            Err(e) => warn!(queue_id = %id, error = %e, "renewing the queue lease failed"),
+        }
+    }
+}
+
+fn lease_name(id: QueueId) -> String {
+    format!("queue:{id}")
+}
+
+fn failed_recipient(address: &str, status: String, reply: &Reply) -> ReportedRecipient {
+    // Our own replies use the SMTP form (code, enhanced status, text), so "smtp" fits them
+    // as well (RFC 3464 §2.3.6).
+    ReportedRecipient::failed(address, status, reply.one_line())
+}
+
+/// The domain of an address, lowercased (RFC 5321 §2.4: domains are case-insensitive).
+fn domain_of(address: &str) -> Option<String> {
+    let (_, domain) = address.rsplit_once('@')?;
+    (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_lowercased() {
+        assert_eq!(domain_of("Bob@Example.ORG").as_deref(), Some("example.org"));
+        assert_eq!(domain_of("\"a@b\"@c.test").as_deref(), Some("c.test"));
+        assert_eq!(domain_of("postmaster"), None);
+        assert_eq!(domain_of("x@"), None);
+    }
+}

@@ -1,0 +1,3 @@
+#![allow(dead_code)]
+pub mod sink;
+pub mod store;

@@ -1,0 +1,352 @@
+//! The queue runner against a real store (SQLite in a temp dir, manual clock) and a loopback
+//! SMTP sink. Time only moves when a test moves the clock; nothing sleeps.
+
+mod common;
+
+use async_trait::async_trait;
+use common::sink::{Sink, SinkBehaviour};
+use common::store::{START, TestStore};
+use mailroom_outbound::mx::{Route, RouteError, Target};
+use mailroom_outbound::{OutboundConfig, QueueRunner, RunReport, Timeouts};
+use mailroom_store::{OutboundMessage, QueueId, RecipientStatus};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+const MESSAGE: &str = "From: alice@here.test\r\nTo: carol@there.test\r\nSubject: plans\r\nMessage-ID: <plans@here.test>\r\n\r\nSee you at noon.\r\n";
+
+fn config(relay: String) -> OutboundConfig {
+    let mut config = OutboundConfig::new("mx.here.test");
+    config.relay = Some(relay);
+    config.timeouts = Timeouts::uniform(Duration::from_secs(10));
+    config
+}
+
+fn runner(t: &TestStore, config: OutboundConfig) -> QueueRunner {
+    QueueRunner::new(t.store.clone(), t.clock.clone(), config).unwrap()
+}
+
+async fn enqueue(t: &TestStore, sender: &str, recipients: &[&str]) -> QueueId {
+    t.store
+        .enqueue(OutboundMessage {
+            account: None,
+            sender: sender.to_string(),
+            recipients: recipients.iter().map(|r| r.to_string()).collect(),
+            content: MESSAGE.as_bytes().to_vec(),
+        })
+        .await
+        .unwrap()
+}
+
+/// A loopback port nothing listens on.
+async fn closed_port() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr.to_string()
+}
+
+#[tokio::test]
+async fn delivers_through_the_relay() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    enqueue(&t, "alice@here.test", &["carol@there.test"]).await;
+
+    let report = runner(&t, config(sink.relay())).run_once().await.unwrap();
+    assert_eq!(
+        report,
+        RunReport {
+            messages: 1,
+            delivered: 1,
+            ..RunReport::default()
+        }
+    );
+    let got = sink.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].mail_from, "alice@here.test");
+    assert_eq!(got[0].recipients, vec!["carol@there.test"]);
+    assert_eq!(got[0].data, MESSAGE.as_bytes());
+    // Fully delivered: the message left the queue.
+    assert!(t.store.queued_messages().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn mixed_outcome_bounces_only_the_refused_recipient() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(
+        SinkBehaviour::default()
+            .rcpt("no@there.test", "550 5.1.1 no such user")
+            .rcpt("later@there.test", "451 4.2.0 greylisted"),
+    )
+    .await;
+    let id = enqueue(
+        &t,
+        "alice@here.test",
+        &["ok@there.test", "no@there.test", "later@there.test"],
+    )
+    .await;
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(
+        report,
+        RunReport {
+            messages: 1,
+            delivered: 1,
+            deferred: 1,
+            failed: 1,
+            bounces: 1,
+            ..RunReport::default()
+        }
+    );
+    assert_eq!(sink.messages()[0].recipients, vec!["ok@there.test"]);
+
+    let queued = t.store.queued_message(id).await.unwrap().unwrap();
+    let status = |addr: &str| {
+        queued
+            .recipients
+            .iter()
+            .find(|r| r.address == addr)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status("ok@there.test").status, RecipientStatus::Delivered);
+    assert_eq!(status("no@there.test").status, RecipientStatus::Failed);
+    assert_eq!(
+        status("no@there.test").last_response.as_deref(),
+        Some("550 5.1.1 no such user")
+    );
+    let later = status("later@there.test");
+    assert_eq!(later.status, RecipientStatus::Pending);
+    assert_eq!(later.next_attempt_at, START + 60);
+
+    // Second pass at the same time: only the bounce is due; it goes into alice's INBOX.
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.delivered, 1);
+    assert_eq!(sink.messages().len(), 1);
+    let inbox = t.inbox(t.alice).await;
+    assert_eq!(inbox.len(), 1);
+    let dsn = &inbox[0];
+    assert!(dsn.starts_with("Return-Path: <>\r\n"), "{dsn}");
+    assert!(
+        dsn.contains("Final-Recipient: rfc822; no@there.test"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("Status: 5.1.1"));
+    assert!(dsn.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user"));
+    assert!(!dsn.contains("Final-Recipient: rfc822; ok@there.test"));
+    assert!(!dsn.contains("Final-Recipient: rfc822; later@there.test"));
+    assert!(
+        dsn.contains("Subject: plans"),
+        "original headers are returned"
+    );
+
+    // A minute later the greylisted recipient is tried again, and only it.
+    t.clock.advance(60);
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.deferred, 1);
+    let mut rcpts: Vec<String> = sink
+        .commands()
+        .into_iter()
+        .filter(|c| c.starts_with("RCPT"))
+        .collect();
+    // The first attempt named all three (in the store's order), the second only the deferred.
+    assert_eq!(rcpts.pop().as_deref(), Some("RCPT TO:<later@there.test>"));
+    rcpts.sort();
+    assert_eq!(
+        rcpts,
+        vec![
+            "RCPT TO:<later@there.test>",
+            "RCPT TO:<no@there.test>",
+            "RCPT TO:<ok@there.test>",
+        ]
+    );
+    let later = t.store.queued_message(id).await.unwrap().unwrap();
+    let later = later
+        .recipients
+        .iter()
+        .find(|r| r.address == "later@there.test")
+        .unwrap();
+    assert_eq!(later.attempts, 2);
+    assert_eq!(later.next_attempt_at, START + 60 + 300);
+}
+
+#[tokio::test]
+async fn unreachable_relay_backs_off_then_bounces_after_five_days() {
+    let t = TestStore::new().await;
+    let id = enqueue(&t, "alice@here.test", &["carol@there.test"]).await;
+    let runner = runner(&t, config(closed_port().await));
+
+    let mut attempt_times = Vec::new();
+    loop {
+        attempt_times.push(mailroom_store::Clock::now(t.clock.as_ref()));
+        let report = runner.run_once().await.unwrap();
+        assert_eq!(report.messages, 1);
+        match t.store.queued_message(id).await.unwrap() {
+            Some(message) => {
+                let rcpt = &message.recipients[0];
+                assert_eq!(rcpt.status, RecipientStatus::Pending);
+                assert!(
+                    rcpt.last_response
+                        .as_deref()
+                        .unwrap()
+                        .starts_with("451 4.4.1")
+                );
+                // Nothing happens before the retry is due.
+                t.clock.set(rcpt.next_attempt_at - 1);
+                assert!(runner.run_once().await.unwrap().is_idle());
+                t.clock.set(rcpt.next_attempt_at);
+            }
+            None => break,
+        }
+        assert!(attempt_times.len() < 100, "never gave up");
+    }
+    let delays: Vec<i64> = attempt_times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(&delays[..7], &[60, 300, 900, 1800, 3600, 7200, 14400]);
+    // The last attempt is exactly at the five-day mark, and it gives up then.
+    assert_eq!(*attempt_times.last().unwrap(), START + 5 * 86_400);
+    assert!(t.inbox(t.alice).await.is_empty());
+
+    // The bounce is queued; the next pass delivers it to alice locally.
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.delivered, 1);
+    let inbox = t.inbox(t.alice).await;
+    assert_eq!(inbox.len(), 1);
+    let dsn = &inbox[0];
+    assert!(
+        dsn.contains("From: \"Mail Delivery System\" <MAILER-DAEMON@mx.here.test>"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("multipart/report"));
+    assert!(
+        dsn.contains("Final-Recipient: rfc822; carol@there.test"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("Action: failed"));
+    assert!(dsn.contains("Status: 4.4.7"));
+    assert!(dsn.contains("<carol@there.test>: 451 4.4.1"));
+    assert!(t.store.queued_messages().await.unwrap().is_empty());
+}
+
+/// A route that must not be used.
+struct NoNetwork(AtomicUsize);
+
+#[async_trait]
+impl Route for NoNetwork {
+    async fn targets(&self, _domain: &str) -> Result<Vec<Target>, RouteError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Err(RouteError::Temporary("no network in this test".into()))
+    }
+}
+
+#[tokio::test]
+async fn local_recipients_never_touch_the_network() {
+    let t = TestStore::new().await;
+    let route = Arc::new(NoNetwork(AtomicUsize::new(0)));
+    let mut config = OutboundConfig::new("mx.here.test");
+    config.route = Some(route.clone());
+    let runner = runner(&t, config);
+    enqueue(
+        &t,
+        "alice@here.test",
+        &["bob@here.test", "nobody@here.test"],
+    )
+    .await;
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.delivered, 1);
+    // An unknown user of a local domain fails at once rather than looping through our MX.
+    assert_eq!(report.failed, 1);
+    assert_eq!(report.bounces, 1);
+    assert_eq!(route.0.load(Ordering::SeqCst), 0);
+    let inbox = t.inbox(t.bob).await;
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].starts_with("Return-Path: <alice@here.test>\r\n"));
+    assert!(inbox[0].ends_with(MESSAGE));
+
+    // The bounce for nobody@ goes to alice, locally as well.
+    runner.run_once().await.unwrap();
+    let inbox = t.inbox(t.alice).await;
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].contains("Final-Recipient: rfc822; nobody@here.test"));
+    assert!(inbox[0].contains("Status: 5.1.1"));
+    assert_eq!(route.0.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn null_sender_is_never_bounced() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default().rcpt("no@there.test", "550 5.1.1 no")).await;
+    enqueue(&t, "", &["no@there.test"]).await;
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.failed, 1);
+    assert_eq!(report.bounces, 0);
+    assert!(t.store.queued_messages().await.unwrap().is_empty());
+    assert!(
+        sink.commands()
+            .iter()
+            .any(|c| c.starts_with("MAIL FROM:<> "))
+    );
+}
+
+#[tokio::test]
+async fn a_held_lease_prevents_double_delivery() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    let id = enqueue(&t, "alice@here.test", &["carol@there.test"]).await;
+
+    // Another node is delivering this message.
+    assert!(
+        t.store
+            .acquire_lease(&format!("queue:{id}"), "other-node", 600)
+            .await
+            .unwrap()
+    );
+    let mut config_a = config(sink.relay());
+    config_a.node_id = "node-a".into();
+    let mut config_b = config(sink.relay());
+    config_b.node_id = "node-b".into();
+    let a = runner(&t, config_a);
+    let b = runner(&t, config_b);
+
+    let report = a.run_once().await.unwrap();
+    assert_eq!(report.locked, 1);
+    assert_eq!(report.delivered, 0);
+    assert!(sink.messages().is_empty());
+
+    // Once the other node's lease expired, two nodes racing deliver it exactly once.
+    t.clock.advance(601);
+    let (ra, rb) = tokio::join!(a.run_once(), b.run_once());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.delivered + rb.delivered, 1);
+    assert_eq!(sink.messages().len(), 1);
+    assert!(t.store.queued_messages().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn run_wakes_on_notify_and_stops_on_shutdown() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    let mut config = config(sink.relay());
+    // Without a wake-up, nothing would happen within the test.
+    config.interval = Duration::from_secs(3600);
+    let runner = runner(&t, config);
+    let notifier = runner.notifier();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(runner.run(async {
+        let _ = stopped.await;
+    }));
+
+    enqueue(&t, "alice@here.test", &["carol@there.test"]).await;
+    let delivered = sink.delivered.notified();
+    notifier.notify_one();
+    // A guard against hanging forever, not a timing assertion.
+    tokio::time::timeout(Duration::from_secs(60), delivered)
+        .await
+        .expect("the runner delivered after being notified");
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert_eq!(sink.messages().len(), 1);
+}
