@@ -1,15 +1,17 @@
 //! What RCPT checks against the directory, and the hand-over of a finished message to the store.
 
 use crate::error::SmtpError;
-use crate::proto::Path;
+use crate::proto::{Path, RcptParams};
 use mailroom_store::{AccountId, Delivery, DeliveryOutcome, Store, StoreError};
 use std::sync::Arc;
 
-/// An accepted recipient: the address as the client gave it and the account it delivers to.
+/// An accepted recipient: the address as the client gave it, the account it delivers to, and
+/// what the sender asked to be told about it (RFC 3461 NOTIFY, ORCPT).
 #[derive(Debug, Clone)]
 pub struct Recipient {
     pub address: String,
     pub account: AccountId,
+    pub dsn: RcptParams,
 }
 
 /// RFC 5321 §3.3 and §7.1: we accept mail only for our own domains (never an open relay), only
@@ -19,6 +21,7 @@ pub async fn check_recipient(
     store: &Arc<dyn Store>,
     path: &Path,
     declared_size: Option<u64>,
+    dsn: RcptParams,
 ) -> Result<Recipient, SmtpError> {
     let domains = store.list_domains().await?;
     let address = match path {
@@ -62,6 +65,7 @@ pub async fn check_recipient(
             _ => address,
         },
         account,
+        dsn,
     })
 }
 

@@ -41,6 +41,30 @@ pub enum SmtpError {
     #[error("timeout")]
     Timeout,
 
+    // Authentication (RFC 4954) and what an authenticated user may send (RFC 6409).
+    #[error("authentication required")]
+    AuthRequired,
+    #[error("encryption required for AUTH")]
+    EncryptionRequired,
+    #[error("authentication failed")]
+    AuthFailed,
+    #[error("authentication cancelled")]
+    AuthCancelled,
+    #[error("malformed SASL response")]
+    AuthMalformed,
+    #[error("unknown SASL mechanism")]
+    UnknownMechanism,
+    #[error("authentication temporarily unavailable")]
+    AuthUnavailable,
+    #[error("too many authentication failures")]
+    TooManyAuthFailures,
+    #[error("sender address not owned by the authenticated user")]
+    SenderNotOwned,
+    #[error("From header address not owned by the authenticated user")]
+    FromNotOwned,
+    #[error("rejected by the DMARC policy of {0}")]
+    DmarcReject(String),
+
     // We failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -58,6 +82,8 @@ impl SmtpError {
                 | SmtpError::Sequence(_)
                 | SmtpError::LmtpNeedsLhlo
                 | SmtpError::EhloNeeded
+                | SmtpError::AuthFailed
+                | SmtpError::AuthMalformed
         )
     }
 
@@ -105,6 +131,44 @@ impl SmtpError {
                 Reply::new(421, "4.7.0", "Too many errors, closing connection")
             }
             SmtpError::Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),
+            // RFC 4954 §6 gives the codes of this group.
+            SmtpError::AuthRequired => Reply::new(530, "5.7.0", "Authentication required"),
+            SmtpError::EncryptionRequired => Reply::new(
+                538,
+                "5.7.11",
+                "Encryption required for requested authentication mechanism",
+            ),
+            SmtpError::AuthFailed => Reply::new(535, "5.7.8", "Authentication credentials invalid"),
+            SmtpError::AuthCancelled => Reply::new(501, "5.7.0", "Authentication cancelled"),
+            SmtpError::AuthMalformed => Reply::new(501, "5.5.2", "Cannot decode the SASL response"),
+            SmtpError::UnknownMechanism => {
+                Reply::new(504, "5.5.4", "Unrecognized authentication type")
+            }
+            SmtpError::AuthUnavailable => {
+                Reply::new(454, "4.7.0", "Temporary authentication failure")
+            }
+            SmtpError::TooManyAuthFailures => Reply::new(
+                421,
+                "4.7.0",
+                "Too many authentication failures, closing connection",
+            ),
+            // RFC 6409 §6.1: the MSA may refuse a sender the user is not entitled to.
+            SmtpError::SenderNotOwned => Reply::new(
+                553,
+                "5.7.1",
+                "Sender address not owned by the authenticated user",
+            ),
+            SmtpError::FromNotOwned => Reply::new(
+                553,
+                "5.7.1",
+                "From header missing or not owned by the authenticated user",
+            ),
+            // RFC 7489 §6.7 (and §10.3 for the code).
+            SmtpError::DmarcReject(domain) => Reply::new(
+                550,
+                "5.7.1",
+                format!("Rejected by the DMARC policy of {domain}"),
+            ),
             SmtpError::Store(e) if e.is_client_error() => {
                 Reply::new(550, "5.0.0", format!("Refused: {e}"))
             }

@@ -1,24 +1,31 @@
 //! Accepting connections and the server-wide settings.
 
+use crate::dns::Dns;
 use crate::session::Session;
-use mailroom_net::{MailStream, TlsAcceptor};
-use mailroom_store::Store;
+use mailroom_auth::Authenticator;
+use mailroom_net::{
+    Accepted, ConnectionGate, ConnectionLimits, Refusal, ServeOptions, TlsAcceptor,
+};
+use mailroom_store::{Directory, Store};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tracing::Instrument;
 
-/// Which protocol a listener speaks; both run on the same engine.
+/// Which protocol a listener speaks; all run on the same engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// LMTP (RFC 2033): LHLO, and one reply per recipient after the message.
     Lmtp,
-    /// The inbound MX (RFC 5321): mail for our own domains only, never relayed.
+    /// The inbound MX (RFC 5321): mail for our own domains only, never relayed, no AUTH.
     Mx,
+    /// Message submission (RFC 6409, on 587 with STARTTLS or 465 with implicit TLS per
+    /// RFC 8314): AUTH required before MAIL, any recipient accepted and relayed for the
+    /// authenticated user, messages DKIM-signed.
+    Submission,
 }
 
 /// RFC 5321 §4.5.3.2 server timeouts.
@@ -57,6 +64,29 @@ pub struct SmtpConfig {
     /// Sessions served at once; a client past the limit gets 421 4.7.0 and is closed
     /// (RFC 5321 §3.8).
     pub max_connections: usize,
+    /// Sessions at once from one IPv4 address or IPv6 /64; past it, 421 4.7.0 and a close.
+    /// 0 means no such limit (right for LMTP, whose connections all come from the MTA in
+    /// front).
+    pub max_connections_per_ip: usize,
+    /// Submission: offer AUTH (and take passwords) over a connection that is neither TLS
+    /// nor loopback. Off by default (RFC 4954 §4, RFC 8314 §3).
+    pub allow_plaintext_auth: bool,
+    /// Submission: a loopback client (webmail or a script on this host) may AUTH without
+    /// TLS, its traffic never leaves the machine.
+    pub loopback_is_secure: bool,
+    /// Failed AUTH attempts on one connection before 421 and a disconnect.
+    pub max_auth_failures: u32,
+    /// MX: check SPF, DKIM and DMARC and add Authentication-Results (RFC 8601). Needs a
+    /// resolver (`SmtpServer::with_dns`); without one, or from a loopback peer with no DNS,
+    /// nothing is checked.
+    pub verify_inbound: bool,
+    /// MX: also check mail from loopback peers. The server turns this off: mail from this
+    /// host (a content filter, a script) has no public address SPF could judge, and checking
+    /// it would wait on DNS for nothing.
+    pub verify_loopback: bool,
+    /// MX: refuse (550 5.7.1) a message that fails DMARC when its domain publishes p=reject
+    /// (RFC 7489 §6.7).
+    pub dmarc_reject: bool,
 }
 
 impl Default for SmtpConfig {
@@ -69,6 +99,13 @@ impl Default for SmtpConfig {
             max_line_length: crate::proto::MAX_TEXT_LINE,
             timeouts: Timeouts::default(),
             max_connections: 500,
+            max_connections_per_ip: ConnectionLimits::default().per_ip,
+            allow_plaintext_auth: false,
+            loopback_is_secure: true,
+            max_auth_failures: 3,
+            verify_inbound: true,
+            verify_loopback: true,
+            dmarc_reject: true,
         }
     }
 }
@@ -78,8 +115,13 @@ pub(crate) struct Shared {
     pub tls: Option<TlsAcceptor>,
     pub config: SmtpConfig,
     pub mode: Mode,
+    /// Checks AUTH credentials (Submission only).
+    pub authenticator: Authenticator,
+    /// Woken after a message is put in the outbound queue, so the queue runner sends it now.
+    pub queue_wakeup: Option<Arc<Notify>>,
+    /// SPF/DKIM/DMARC lookups for inbound mail (MX only).
+    pub dns: Option<Arc<Dns>>,
     transactions: AtomicU64,
-    connections: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -98,6 +140,7 @@ impl Shared {
 #[derive(Clone)]
 pub struct SmtpServer {
     shared: Arc<Shared>,
+    gate: Arc<ConnectionGate>,
 }
 
 impl SmtpServer {
@@ -107,17 +150,51 @@ impl SmtpServer {
         config: SmtpConfig,
         mode: Mode,
     ) -> Self {
-        let config_connections = config.max_connections;
+        let gate = ConnectionGate::new(ConnectionLimits {
+            total: config.max_connections.max(1),
+            per_ip: config.max_connections_per_ip,
+        });
+        // Trait upcasting: the authenticator only needs the directory part of the store.
+        let directory: Arc<dyn Directory> = store.clone();
         SmtpServer {
             shared: Arc::new(Shared {
                 store,
                 tls,
                 config,
                 mode,
+                authenticator: Authenticator::new(directory),
+                queue_wakeup: None,
+                dns: None,
                 transactions: AtomicU64::new(0),
-                connections: Arc::new(Semaphore::new(config_connections)),
             }),
+            gate,
         }
+    }
+
+    /// Shares an authenticator (and its cache of verified passwords) with the other
+    /// protocols. Call before the server is cloned or served; later calls change nothing.
+    pub fn with_authenticator(mut self, authenticator: Authenticator) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.authenticator = authenticator;
+        }
+        self
+    }
+
+    /// The queue runner's wake-up, notified after every enqueue. Call before cloning.
+    pub fn with_queue_wakeup(mut self, wakeup: Arc<Notify>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.queue_wakeup = Some(wakeup);
+        }
+        self
+    }
+
+    /// The resolver for inbound SPF/DKIM/DMARC checks (`Dns::system()`, or `Dns::offline()`
+    /// filled by hand in tests). Call before cloning.
+    pub fn with_dns(mut self, dns: Arc<Dns>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.dns = Some(dns);
+        }
+        self
     }
 
     /// Accepts connections until `shutdown` completes. With `implicit_tls` the TLS handshake
@@ -128,55 +205,42 @@ impl SmtpServer {
         implicit_tls: bool,
         shutdown: impl Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        loop {
-            let (tcp, peer) = tokio::select! {
-                _ = &mut shutdown => return,
-                accepted = listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!("smtp accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = tcp.set_nodelay(true);
-            let shared = self.shared.clone();
-            let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
-                tracing::warn!(%peer, "smtp connection limit reached");
-                if !implicit_tls {
-                    tokio::spawn(refuse_busy(tcp, shared.config.hostname.clone()));
-                }
-                continue;
-            };
-            tokio::spawn(async move {
-                let _permit = permit;
-                let stream = if implicit_tls {
-                    let Some(tls) = &shared.tls else { return };
-                    match MailStream::accept_tls(tcp, tls).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::debug!(%peer, "smtp TLS handshake failed: {e}");
-                            return;
-                        }
-                    }
-                } else {
-                    MailStream::Plain(tcp)
-                };
+        // Open sessions run on to their end at shutdown: cutting one could lose a message
+        // half stored.
+        let Some(options) = ServeOptions::for_listener(
+            "smtp",
+            implicit_tls,
+            self.shared.tls.as_ref(),
+            self.shared.config.timeouts.command,
+        ) else {
+            return;
+        };
+        let hostname = self.shared.config.hostname.clone();
+        let shared = self.shared.clone();
+        mailroom_net::serve(
+            listener,
+            options,
+            self.gate.clone(),
+            shutdown,
+            move |reason| refusal(&hostname, reason),
+            move |accepted: Accepted| {
                 let mode = shared.mode;
-                Session::new(shared, peer)
-                    .run(stream)
-                    .instrument(tracing::info_span!("smtp", %peer, ?mode))
-                    .await;
-            });
-        }
+                Session::new(shared.clone(), accepted.peer)
+                    .run(accepted.stream)
+                    .instrument(tracing::info_span!("smtp", ?mode))
+            },
+        )
+        .await;
     }
 }
 
 /// RFC 5321 §3.1: a server that can't serve now may greet with 421 and close.
-async fn refuse_busy(mut tcp: TcpStream, hostname: String) {
-    let line = format!("421 4.7.0 {hostname} Too many connections, try again later\r\n");
-    let _ = tcp.write_all(line.as_bytes()).await;
-    let _ = tcp.shutdown().await;
+fn refusal(hostname: &str, reason: Refusal) -> Vec<u8> {
+    match reason {
+        Refusal::Total => {
+            format!("421 4.7.0 {hostname} Too many connections, try again later\r\n")
+        }
+        Refusal::PerAddress => "421 4.7.0 Too many connections from your address\r\n".into(),
+    }
+    .into_bytes()
 }

@@ -1,6 +1,6 @@
 //! The trace fields a receiving server prepends: `Return-Path` (RFC 5321 §4.4, added at final
 //! delivery) and `Received` (RFC 5321 §4.4, with the protocol names of RFC 3848 and RFC 6531
-//! §3.7.3).
+//! §3.7.3; an authenticated submission is "ESMTPSA" and names its user).
 
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -17,6 +17,8 @@ pub struct Trace<'a> {
     /// others (RFC 5321 §7.2).
     pub single_recipient: Option<&'a str>,
     pub date: OffsetDateTime,
+    /// The AUTH user of a submission (RFC 4954 §7 asks to record it in Received).
+    pub authenticated: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +28,8 @@ pub struct Protocol {
     pub extended: bool,
     pub tls: bool,
     pub smtputf8: bool,
+    /// AUTH succeeded (RFC 3848 §2: the "A" suffix).
+    pub authenticated: bool,
 }
 
 impl Protocol {
@@ -42,16 +46,29 @@ impl Protocol {
         } else {
             ""
         };
+        let auth = if self.authenticated && (self.lmtp || self.extended) {
+            "A"
+        } else {
+            ""
+        };
         match (self.smtputf8, self.lmtp) {
             // UTF8SMTP replaces ESMTP; UTF8LMTP replaces LMTP.
-            (true, false) => format!("UTF8SMTP{tls}"),
-            _ => format!("{utf8}{base}{tls}"),
+            (true, false) => format!("UTF8SMTP{tls}{auth}"),
+            _ => format!("{utf8}{base}{tls}{auth}"),
         }
     }
 }
 
 impl Trace<'_> {
+    /// Return-Path and Received, for final delivery.
     pub fn headers(&self) -> Vec<u8> {
+        let mut out = format!("Return-Path: <{}>\r\n", self.sender).into_bytes();
+        out.extend(self.received());
+        out
+    }
+
+    /// Received alone, for a message that goes on to another server.
+    pub fn received(&self) -> Vec<u8> {
         let peer = match self.peer {
             IpAddr::V4(ip) => format!("[{ip}]"),
             IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
@@ -60,7 +77,7 @@ impl Trace<'_> {
             },
         };
         let date = self.date.format(&Rfc2822).unwrap_or_default();
-        let mut out = format!("Return-Path: <{}>\r\n", self.sender);
+        let mut out = String::new();
         out.push_str(&format!(
             "Received: from {} ({peer})\r\n\tby {} (Mailroom) with {} id {}",
             printable(self.helo),
@@ -68,6 +85,9 @@ impl Trace<'_> {
             self.protocol.name(),
             self.id
         ));
+        if let Some(user) = self.authenticated {
+            out.push_str(&format!("\r\n\t(authenticated as {})", printable(user)));
+        }
         if let Some(rcpt) = self.single_recipient {
             out.push_str(&format!("\r\n\tfor <{rcpt}>"));
         }
@@ -105,10 +125,12 @@ mod tests {
                 extended: true,
                 tls: true,
                 smtputf8: false,
+                authenticated: false,
             },
             id: "ABC",
             single_recipient: Some("ann@example.test"),
             date: OffsetDateTime::from_unix_timestamp(0).unwrap(),
+            authenticated: None,
         };
         assert_eq!(
             String::from_utf8(trace.headers()).unwrap(),
@@ -128,9 +150,23 @@ mod tests {
                 extended,
                 tls,
                 smtputf8,
+                authenticated: false,
             }
             .name()
         };
+        let auth = |tls, smtputf8| {
+            Protocol {
+                lmtp: false,
+                extended: true,
+                tls,
+                smtputf8,
+                authenticated: true,
+            }
+            .name()
+        };
+        assert_eq!(auth(true, false), "ESMTPSA");
+        assert_eq!(auth(false, false), "ESMTPA");
+        assert_eq!(auth(true, true), "UTF8SMTPSA");
         assert_eq!(p(false, false, false, false), "SMTP");
         assert_eq!(p(false, true, false, false), "ESMTP");
         assert_eq!(p(false, true, true, false), "ESMTPS");

@@ -2,25 +2,9 @@
 
 mod common;
 
-use common::{Client, config, harness, inbox, strip_trace};
+use common::{Client, config, harness, inbox, strip_trace, tls_connector};
 use mailroom_smtp::Mode;
-use std::sync::Arc;
 use tokio::io::BufReader;
-
-fn tls_connector(cert: &std::path::Path) -> tokio_rustls::TlsConnector {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-}
 
 #[tokio::test]
 async fn starttls_discards_pipelined_plaintext() {

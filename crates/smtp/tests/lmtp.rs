@@ -33,6 +33,7 @@ async fn lhlo_is_the_greeting() {
         "SMTPUTF8",
         "ENHANCEDSTATUSCODES",
         "CHUNKING",
+        "DSN",
     ] {
         assert!(lhlo.contains(ext), "{ext}: {lhlo}");
     }

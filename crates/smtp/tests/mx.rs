@@ -5,7 +5,7 @@ mod common;
 
 use common::{Client, config, harness, inbox, strip_trace};
 use mailroom_smtp::{Mode, SmtpConfig, Timeouts};
-use mailroom_store::Directory;
+use mailroom_store::{Directory, Messages, OutboundQueue};
 use std::time::Duration;
 
 const BODY: &[u8] =
@@ -30,6 +30,7 @@ async fn ehlo_helo_and_greeting() {
             "250-SMTPUTF8",
             "250-ENHANCEDSTATUSCODES",
             "250-CHUNKING",
+            "250-DSN",
             "250 STARTTLS",
         ]
     );
@@ -70,11 +71,13 @@ async fn delivers_exact_bytes_with_trace_fields() {
     );
     assert!(trace.ends_with(" +0000\r\n"), "{trace}");
     // The session goes on: a second transaction, with the null sender.
-    c.ok("MAIL FROM:<>", "250").await;
-    c.ok("RCPT TO:<ANN@Example.Test>", "250").await;
-    c.ok("DATA", "354").await;
-    c.send(b"Subject: two\r\n\r\n.\r\n").await;
-    c.expect("250").await;
+    c.transaction(
+        "",
+        &["ANN@Example.Test"],
+        b"Subject: two\r\n\r\n.\r\n",
+        "250",
+    )
+    .await;
     let got = inbox(&h.store, "ann").await;
     assert!(got[1].starts_with(b"Return-Path: <>\r\n"));
 }
@@ -103,13 +106,12 @@ async fn commands_in_every_state() {
     c.ok("EHLO client.example", "250").await;
     c.ok("RCPT TO:<ann@example.test>", "503 5.5.1").await;
     c.ok("DATA", "503 5.5.1").await;
-    c.ok("MAIL FROM:<a@b.example> RET=FULL", "555 5.5.4").await;
+    c.ok("MAIL FROM:<a@b.example> XFOO=1", "555 5.5.4").await;
     c.ok("MAIL FROM:<a@b.example>", "250").await;
     // In a transaction.
     c.ok("MAIL FROM:<a@b.example>", "503 5.5.1").await;
     c.ok("STARTTLS", "503 5.5.1").await;
-    c.ok("RCPT TO:<ann@example.test> NOTIFY=NEVER", "555 5.5.4")
-        .await;
+    c.ok("RCPT TO:<ann@example.test> XFOO", "555 5.5.4").await;
     c.ok("RCPT TO:<>", "501 5.5.4").await;
     c.ok("DATA", "554 5.5.1").await; // no recipient yet
     c.ok("NOOP", "250").await;
@@ -212,12 +214,13 @@ async fn over_long_lines() {
     let long = format!("NOOP {}", "x".repeat(5000));
     c.ok(&long, "500 5.5.2").await;
     c.ok("EHLO client.example", "250").await;
-    c.ok("MAIL FROM:<a@b.example>", "250").await;
-    c.ok("RCPT TO:<ann@example.test>", "250").await;
-    c.ok("DATA", "354").await;
-    c.send(format!("Subject: l\r\n\r\n{}\r\nshort\r\n.\r\n", "y".repeat(1200)).as_bytes())
-        .await;
-    c.expect("500 5.5.2").await;
+    c.transaction(
+        "a@b.example",
+        &["ann@example.test"],
+        format!("Subject: l\r\n\r\n{}\r\nshort\r\n.\r\n", "y".repeat(1200)).as_bytes(),
+        "500 5.5.2",
+    )
+    .await;
     c.ok("NOOP", "250").await;
     assert!(inbox(&h.store, "ann").await.is_empty());
 }
@@ -227,13 +230,14 @@ async fn bare_lf_in_data_is_normalised_and_never_ends_the_message() {
     let h = harness(Mode::Mx, config()).await;
     let mut c = Client::connect(&h).await;
     c.ok("EHLO client.example", "250").await;
-    c.ok("MAIL FROM:<a@b.example>", "250").await;
-    c.ok("RCPT TO:<ann@example.test>", "250").await;
-    c.ok("DATA", "354").await;
     // ".\n" does not end the message; only CRLF.CRLF does (RFC 5321 §2.3.8, §4.1.1.4).
-    c.send(b"Subject: lf\r\n\r\nbare\nline\r\n.\nMAIL FROM:<smuggled@b.example>\r\n.\r\n")
-        .await;
-    c.expect("250 2.0.0").await;
+    c.transaction(
+        "a@b.example",
+        &["ann@example.test"],
+        b"Subject: lf\r\n\r\nbare\nline\r\n.\nMAIL FROM:<smuggled@b.example>\r\n.\r\n",
+        "250 2.0.0",
+    )
+    .await;
     c.ok("RCPT TO:<ann@example.test>", "503").await;
     c.ok("NOOP", "250").await;
     let stored = inbox(&h.store, "ann").await;
@@ -367,29 +371,47 @@ async fn helo_session_and_smtputf8() {
 }
 
 /// A recipient that passed RCPT but is over quota when the message is stored: SMTP has one
-/// reply, so the others get it and the 250 stands (the loss is logged until the queue can
-/// send a bounce).
+/// reply, so the others get it, the 250 stands, and the sender gets a bounce (RFC 3464) through
+/// the outbound queue.
 #[tokio::test]
 async fn over_quota_at_delivery_among_others() {
     let h = harness(Mode::Mx, config()).await;
     let mut c = Client::connect(&h).await;
+    let big = format!("Subject: big\r\n\r\n{}\r\n.\r\n", "b".repeat(400));
+    let big = big.as_bytes();
     c.ok("EHLO client.example", "250").await;
-    c.ok("MAIL FROM:<a@b.example>", "250").await;
-    c.ok("RCPT TO:<tight@example.test>", "250").await;
-    c.ok("RCPT TO:<ann@example.test>", "250").await;
-    c.ok("DATA", "354").await;
-    c.send(format!("Subject: big\r\n\r\n{}\r\n.\r\n", "b".repeat(400)).as_bytes())
-        .await;
-    c.expect("250 2.0.0").await;
+    c.transaction(
+        "a@b.example",
+        &["tight@example.test", "ann@example.test"],
+        big,
+        "250 2.0.0",
+    )
+    .await;
     assert_eq!(inbox(&h.store, "ann").await.len(), 1);
     assert!(inbox(&h.store, "tight").await.is_empty());
+    let queued = h.store.queued_messages().await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].sender, "", "a bounce has the null sender");
+    assert_eq!(queued[0].recipients[0].address, "a@b.example");
+    let bounce = h.store.read_blob(&queued[0].blob).await.unwrap();
+    let bounce = String::from_utf8_lossy(&bounce);
+    assert!(
+        bounce.contains("Final-Recipient: rfc822; tight@example.test"),
+        "{bounce}"
+    );
+    assert!(bounce.contains("Subject: big"), "{bounce}");
+    // A message from the null sender is never bounced.
+    c.transaction(
+        "",
+        &["tight@example.test", "ann@example.test"],
+        big,
+        "250 2.0.0",
+    )
+    .await;
+    assert_eq!(h.store.queued_messages().await.unwrap().len(), 1);
     // Alone, the over-quota recipient gets the temporary failure.
-    c.ok("MAIL FROM:<a@b.example>", "250").await;
-    c.ok("RCPT TO:<tight@example.test>", "250").await;
-    c.ok("DATA", "354").await;
-    c.send(format!("Subject: big\r\n\r\n{}\r\n.\r\n", "b".repeat(400)).as_bytes())
+    c.transaction("a@b.example", &["tight@example.test"], big, "452 4.2.2")
         .await;
-    c.expect("452 4.2.2").await;
 }
 
 #[tokio::test]

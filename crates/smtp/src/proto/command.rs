@@ -1,6 +1,7 @@
 //! Command lines (RFC 5321 §4.1.1, §4.1.2) parsed into typed commands. Pure: no I/O, no state.
 
 use super::MAX_PATH;
+use super::dsn::{self, RcptParams, Ret};
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,7 @@ pub enum Command {
     },
     Rcpt {
         to: Path,
+        params: RcptParams,
     },
     Data,
     /// RFC 3030 §2: a chunk of `size` octets follows the command line.
@@ -30,6 +32,12 @@ pub enum Command {
     Expn,
     Help,
     StartTls,
+    /// RFC 4954 §4: `AUTH mechanism [initial-response]`; the response is still base64 (`=`
+    /// stands for an empty one), decoded by the session.
+    Auth {
+        mechanism: String,
+        initial: Option<String>,
+    },
 }
 
 /// A reverse- or forward-path: `<>` (the null sender) or a mailbox. A source route
@@ -71,6 +79,10 @@ pub struct MailParams {
     pub body: BodyType,
     /// RFC 6531 §3.4.
     pub smtputf8: bool,
+    /// RFC 3461 §4.3: how much of the message a failure report returns.
+    pub ret: Option<Ret>,
+    /// RFC 3461 §4.4: the sender's envelope identifier, decoded from xtext.
+    pub envid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -118,15 +130,14 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
         "RCPT" => {
             let rest = prefix(rest, "TO:").ok_or(ParseError::Syntax("expected RCPT TO:<path>"))?;
             let (path, params) = path_and_params(rest)?;
-            // We advertise no RCPT parameters (DSN is not offered yet).
-            if let Some(p) = params.split_whitespace().next() {
-                return Err(ParseError::Parameter(p.to_string()));
-            }
             let to = parse_path(path, true)?;
             if to == Path::Null {
                 return Err(ParseError::Syntax("a recipient can't be <>"));
             }
-            Ok(Command::Rcpt { to })
+            Ok(Command::Rcpt {
+                to,
+                params: rcpt_params(params)?,
+            })
         }
         "DATA" => none(Command::Data),
         "BDAT" => {
@@ -154,8 +165,33 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
         "EXPN" if !rest.is_empty() => Ok(Command::Expn),
         "VRFY" | "EXPN" => Err(ParseError::Syntax("argument required")),
         "STARTTLS" => none(Command::StartTls),
+        "AUTH" => {
+            let mut words = rest.split_ascii_whitespace();
+            let mechanism = words
+                .next()
+                .filter(|m| m.len() <= 20 && m.bytes().all(is_sasl_name_char))
+                .ok_or(ParseError::Syntax(
+                    "expected AUTH <mechanism> [initial-response]",
+                ))?;
+            let initial = words.next().map(str::to_string);
+            if words.next().is_some() {
+                return Err(ParseError::Syntax(
+                    "expected AUTH <mechanism> [initial-response]",
+                ));
+            }
+            Ok(Command::Auth {
+                mechanism: mechanism.to_ascii_uppercase(),
+                initial,
+            })
+        }
         _ => Err(ParseError::Unknown),
     }
+}
+
+/// RFC 4422 §3.1: a mechanism name is 1–20 of A–Z, 0–9, `-` and `_` (we accept lower case
+/// too and upper-case it).
+fn is_sasl_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
 fn prefix<'a>(s: &'a str, p: &str) -> Option<&'a str> {
@@ -225,10 +261,13 @@ fn parse_path(inner: &str, recipient: bool) -> Result<Path, ParseError> {
     let (local, domain) = mailbox
         .rsplit_once('@')
         .ok_or(ParseError::Syntax("the address needs a domain"))?;
+    // RFC 5321 §4.1.2: a Quoted-string local part is closed by its quote; a Dot-string has
+    // no specials (an '@' in it would read back as a source route, found by fuzzing).
+    let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
     let local_ok = !local.is_empty()
         && local.len() <= 64
         && !local.chars().any(|c| c.is_control())
-        && (local.starts_with('"') || !local.contains([' ', '<', '>', '(', ')', ',', ';', ':']));
+        && (quoted || !local.contains([' ', '<', '>', '(', ')', ',', ';', ':', '@', '"']));
     let domain_ok = !domain.is_empty()
         && domain.len() <= 255
         && !domain
@@ -260,6 +299,40 @@ fn mail_params(params: &str) -> Result<MailParams, ParseError> {
                 out.body = BodyType::EightBitMime
             }
             ("SMTPUTF8", None) => out.smtputf8 = true,
+            // RFC 3461 §4.3, §4.4; RFC 1869 §6 lets a server refuse a parameter given twice.
+            ("RET", _) if out.ret.is_some() => return Err(ParseError::Syntax("RET given twice")),
+            ("RET", Some(v)) => out.ret = Some(dsn::parse_ret(v)?),
+            ("RET", None) => return Err(ParseError::Syntax("RET must be FULL or HDRS")),
+            ("ENVID", _) if out.envid.is_some() => {
+                return Err(ParseError::Syntax("ENVID given twice"));
+            }
+            ("ENVID", Some(v)) => out.envid = Some(dsn::parse_envid(v)?),
+            ("ENVID", None) => return Err(ParseError::Syntax("ENVID needs a value")),
+            _ => return Err(ParseError::Parameter(param.to_string())),
+        }
+    }
+    Ok(out)
+}
+
+/// RCPT parameters: only DSN's NOTIFY and ORCPT (RFC 3461 §4.1, §4.2).
+fn rcpt_params(params: &str) -> Result<RcptParams, ParseError> {
+    let mut out = RcptParams::default();
+    for param in params.split_ascii_whitespace() {
+        let (key, value) = match param.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (param, None),
+        };
+        match (key.to_ascii_uppercase().as_str(), value) {
+            ("NOTIFY", _) if out.notify.is_some() => {
+                return Err(ParseError::Syntax("NOTIFY given twice"));
+            }
+            ("NOTIFY", Some(v)) => out.notify = Some(dsn::parse_notify(v)?),
+            ("NOTIFY", None) => return Err(ParseError::Syntax("NOTIFY needs a value")),
+            ("ORCPT", _) if out.orcpt.is_some() => {
+                return Err(ParseError::Syntax("ORCPT given twice"));
+            }
+            ("ORCPT", Some(v)) => out.orcpt = Some(dsn::parse_orcpt(v)?),
+            ("ORCPT", None) => return Err(ParseError::Syntax("ORCPT needs a value")),
             _ => return Err(ParseError::Parameter(param.to_string())),
         }
     }
@@ -303,6 +376,45 @@ mod tests {
                     size: Some(100),
                     body: BodyType::EightBitMime,
                     smtputf8: true,
+                    ..MailParams::default()
+                },
+            },
+        );
+        ok(
+            "MAIL FROM:<a@b.example> ret=full ENVID=QQ+2B314+3D",
+            Command::Mail {
+                from: mailbox("a", "b.example"),
+                params: MailParams {
+                    ret: Some(Ret::Full),
+                    envid: Some("QQ+314=".into()),
+                    ..MailParams::default()
+                },
+            },
+        );
+        ok(
+            "RCPT TO:<c@d.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+2By@e.example",
+            Command::Rcpt {
+                to: mailbox("c", "d.example"),
+                params: RcptParams {
+                    notify: Some(dsn::Notify {
+                        success: true,
+                        failure: true,
+                        delay: false,
+                    }),
+                    orcpt: Some(dsn::Orcpt {
+                        addr_type: "rfc822".into(),
+                        address: "x+y@e.example".into(),
+                    }),
+                },
+            },
+        );
+        ok(
+            "RCPT TO:<c@d.example> notify=never",
+            Command::Rcpt {
+                to: mailbox("c", "d.example"),
+                params: RcptParams {
+                    notify: Some(dsn::Notify::NEVER),
+                    orcpt: None,
                 },
             },
         );
@@ -317,18 +429,21 @@ mod tests {
             "RCPT TO:<\"odd >x\"@c.example>",
             Command::Rcpt {
                 to: mailbox("\"odd >x\"", "c.example"),
+                params: RcptParams::default(),
             },
         );
         ok(
             "RCPT TO:<Postmaster>",
             Command::Rcpt {
                 to: Path::Postmaster,
+                params: RcptParams::default(),
             },
         );
         ok(
             "RCPT TO:<jörg@bücher.example>",
             Command::Rcpt {
                 to: mailbox("jörg", "bücher.example"),
+                params: RcptParams::default(),
             },
         );
         ok("DATA", Command::Data);
@@ -353,6 +468,20 @@ mod tests {
         ok("VRFY ann", Command::Vrfy);
         ok("EXPN list", Command::Expn);
         ok("STARTTLS", Command::StartTls);
+        ok(
+            "AUTH PLAIN AGFubgBwdw==",
+            Command::Auth {
+                mechanism: "PLAIN".into(),
+                initial: Some("AGFubgBwdw==".into()),
+            },
+        );
+        ok(
+            "auth login",
+            Command::Auth {
+                mechanism: "LOGIN".into(),
+                initial: None,
+            },
+        );
     }
 
     /// No input makes the parser panic, and a parsed path written back parses to itself.
@@ -375,6 +504,13 @@ mod tests {
             "9",
             "BODY=8BITMIME",
             "SMTPUTF8",
+            "NOTIFY=",
+            "SUCCESS,",
+            "NEVER",
+            "ORCPT=rfc822;",
+            "+2B",
+            "ENVID=",
+            "RET=FULL",
             ":",
             ",",
             "BDAT",
@@ -403,9 +539,12 @@ mod tests {
                     "{line:?} -> {from:?} -> {again:?}"
                 );
             }
-            if let Ok(Command::Rcpt { to }) = &parsed {
+            if let Ok(Command::Rcpt { to, .. }) = &parsed {
                 let again = parse_command(format!("RCPT TO:<{}>", to.address()).as_bytes());
-                assert_eq!(again, Ok(Command::Rcpt { to: to.clone() }), "{line:?}");
+                assert!(
+                    matches!(&again, Ok(Command::Rcpt { to: t, .. }) if t == to),
+                    "{line:?} -> {to:?} -> {again:?}"
+                );
             }
         }
     }
@@ -415,7 +554,14 @@ mod tests {
         use ParseError::*;
         for (line, expected) in [
             ("", Unknown),
-            ("AUTH PLAIN", Unknown),
+            (
+                "AUTH",
+                Syntax("expected AUTH <mechanism> [initial-response]"),
+            ),
+            (
+                "AUTH PLAIN a b",
+                Syntax("expected AUTH <mechanism> [initial-response]"),
+            ),
             ("XYZZY", Unknown),
             ("EHLO", Syntax("a domain is required")),
             ("MAIL TO:<a@b>", Syntax("expected MAIL FROM:<path>")),
@@ -430,17 +576,42 @@ mod tests {
             ),
             ("MAIL FROM:<ab>", Syntax("the address needs a domain")),
             ("MAIL FROM:<a@b> SIZE=x", Syntax("SIZE needs a number")),
-            ("MAIL FROM:<a@b> RET=FULL", Parameter("RET=FULL".into())),
+            (
+                "MAIL FROM:<a@b> RET=ALL",
+                Syntax("RET must be FULL or HDRS"),
+            ),
+            ("MAIL FROM:<a@b> RET", Syntax("RET must be FULL or HDRS")),
+            (
+                "MAIL FROM:<a@b> RET=FULL RET=HDRS",
+                Syntax("RET given twice"),
+            ),
+            (
+                "MAIL FROM:<a@b> ENVID=a+zz",
+                Syntax("ENVID is not valid xtext"),
+            ),
+            ("MAIL FROM:<a@b> XFOO=1", Parameter("XFOO=1".into())),
             (
                 "MAIL FROM:<a@b> BODY=BINARYMIME",
                 Parameter("BODY=BINARYMIME".into()),
             ),
             ("RCPT TO:<>", Syntax("a recipient can't be <>")),
             (
-                "RCPT TO:<a@b> NOTIFY=NEVER",
-                Parameter("NOTIFY=NEVER".into()),
+                "RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS",
+                Syntax("NOTIFY=NEVER can't be combined with others"),
             ),
+            (
+                "RCPT TO:<a@b> NOTIFY=SUCCESS NOTIFY=DELAY",
+                Syntax("NOTIFY given twice"),
+            ),
+            (
+                "RCPT TO:<a@b> ORCPT=a@b",
+                Syntax("ORCPT must be <addr-type>;<address>"),
+            ),
+            ("RCPT TO:<a@b> XFOO", Parameter("XFOO".into())),
             ("RCPT TO:<a b@c>", Syntax("invalid address")),
+            ("MAIL FROM:<@re:@xa@xag>", Syntax("invalid address")),
+            ("RCPT TO:<\"@x\"y@c>", Syntax("invalid address")),
+            ("RCPT TO:<a\"b\"@c>", Syntax("invalid address")),
             ("DATA x", Syntax("no arguments expected")),
             ("BDAT", Syntax("expected BDAT <size> [LAST]")),
             ("BDAT -1", Syntax("expected BDAT <size> [LAST]")),

@@ -1,14 +1,16 @@
 //! MAIL and RCPT (RFC 5321 §4.1.1.2, §4.1.1.3): opening a transaction and collecting its
-//! recipients.
+//! recipients. On submission (RFC 6409) MAIL needs AUTH and a sender the user owns, and RCPT
+//! takes any address: ours are checked, others are relayed.
 
-use super::{Session, State, Transaction};
+use super::{Session, State, Transaction, User};
 use crate::connection::Connection;
 use crate::delivery::check_recipient;
 use crate::error::SmtpError;
-use crate::proto::{MailParams, Path, Reply};
+use crate::proto::{MailParams, Path, RcptParams, Reply};
+use crate::server::Mode;
 
 impl Session {
-    pub(super) fn mail(
+    pub(super) async fn mail(
         &mut self,
         conn: &mut Connection,
         from: Path,
@@ -24,6 +26,15 @@ impl Session {
         if !params.smtputf8 && !from.address().is_ascii() {
             return Err(SmtpError::Utf8NotDeclared);
         }
+        if self.shared.mode == Mode::Submission {
+            // RFC 4954 §6: 530 when the server requires authentication first.
+            let user = self.user.clone().ok_or(SmtpError::AuthRequired)?;
+            // The null sender carries no identity to forge; the From header is still checked
+            // at the end of the message.
+            if from != Path::Null && !self.owns(&user, &from.address()).await? {
+                return Err(SmtpError::SenderNotOwned);
+            }
+        }
         let State::Ready(greeting) = std::mem::replace(&mut self.state, State::Fresh) else {
             return Err(SmtpError::Sequence(
                 "MAIL needs a greeting and no transaction",
@@ -34,6 +45,7 @@ impl Session {
             from,
             params,
             recipients: Vec::new(),
+            remote: Vec::new(),
             chunks: None,
         };
         tracing::debug!(peer = %self.peer, id = %tx.id, from = %tx.from.address(), "MAIL");
@@ -42,7 +54,12 @@ impl Session {
         Ok(())
     }
 
-    pub(super) async fn rcpt(&mut self, conn: &mut Connection, to: Path) -> Result<(), SmtpError> {
+    pub(super) async fn rcpt(
+        &mut self,
+        conn: &mut Connection,
+        to: Path,
+        params: RcptParams,
+    ) -> Result<(), SmtpError> {
         let max = self.shared.config.max_recipients;
         let store = self.shared.store.clone();
         let State::Mail(_, tx) = &mut self.state else {
@@ -55,12 +72,40 @@ impl Session {
             return Err(SmtpError::Utf8NotDeclared);
         }
         // RFC 5321 §4.5.3.1.8: past our limit, 452 so the client sends the rest later.
-        if tx.recipients.len() >= max {
+        if tx.recipients.len() + tx.remote.len() >= max {
             return Err(SmtpError::TooManyRecipients);
         }
-        let recipient = check_recipient(&store, &to, tx.params.size).await?;
+        if self.shared.mode == Mode::Submission
+            && let Path::Mailbox { local, domain } = &to
+        {
+            let domain = domain.trim_end_matches('.').to_lowercase();
+            let ours = store
+                .list_domains()
+                .await?
+                .iter()
+                .any(|d| d.name.eq_ignore_ascii_case(&domain));
+            if !ours {
+                // RFC 6409 §4: relayed for the authenticated user, through the queue. The DSN
+                // parameters (RFC 3461 §4.1, §4.2) are accepted but not relayed onward: the
+                // outbound queue doesn't carry them yet, so the next hop applies its defaults.
+                tx.remote.push(format!("{local}@{domain}"));
+                conn.queue(&Reply::new(250, "2.1.5", "Recipient OK").to_bytes());
+                return Ok(());
+            }
+        }
+        let recipient = check_recipient(&store, &to, tx.params.size, params).await?;
         tx.recipients.push(recipient);
         conn.queue(&Reply::new(250, "2.1.5", "Recipient OK").to_bytes());
         Ok(())
+    }
+
+    /// True if `address` is the user's own address or an alias of the account.
+    pub(super) async fn owns(&self, user: &User, address: &str) -> Result<bool, SmtpError> {
+        let address = address.trim().to_lowercase();
+        if address == user.address {
+            return Ok(true);
+        }
+        let target = self.shared.store.resolve_recipient(&address).await?;
+        Ok(target == Some(user.account))
     }
 }

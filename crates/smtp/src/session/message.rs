@@ -4,11 +4,9 @@
 
 use super::{Flow, Session, State, Transaction};
 use crate::connection::{Connection, Line};
-use crate::delivery::deliver;
 use crate::error::SmtpError;
 use crate::proto::Reply;
 use crate::server::Mode;
-use crate::trace::{Protocol, Trace};
 
 /// What can be wrong with a message that arrived in full.
 #[derive(Default)]
@@ -25,7 +23,7 @@ impl Session {
         if tx.chunks.is_some() {
             return Err(SmtpError::Sequence("DATA after BDAT"));
         }
-        if tx.recipients.is_empty() {
+        if tx.recipients.is_empty() && tx.remote.is_empty() {
             return Err(self.no_recipients());
         }
         conn.queue(&Reply::plain(354, vec!["End data with <CR><LF>.<CR><LF>".into()]).to_bytes());
@@ -91,7 +89,7 @@ impl Session {
     ) -> Result<Flow, SmtpError> {
         let max_size = self.shared.config.max_message_size;
         let (mut sink, refusal) = match &mut self.state {
-            State::Mail(_, tx) if tx.recipients.is_empty() => {
+            State::Mail(_, tx) if tx.recipients.is_empty() && tx.remote.is_empty() => {
                 (Vec::new(), Some(self.no_recipients()))
             }
             State::Mail(_, tx) => (tx.chunks.take().unwrap_or_default(), None),
@@ -135,12 +133,12 @@ impl Session {
     fn no_recipients(&self) -> SmtpError {
         match self.shared.mode {
             Mode::Lmtp => SmtpError::Sequence("no valid recipients"),
-            Mode::Mx => SmtpError::NoRecipients,
+            Mode::Mx | Mode::Submission => SmtpError::NoRecipients,
         }
     }
 
     /// Ends the transaction, keeping the greeting.
-    fn take_transaction(&mut self) -> Option<Box<Transaction>> {
+    pub(super) fn take_transaction(&mut self) -> Option<Box<Transaction>> {
         match std::mem::replace(&mut self.state, State::Fresh) {
             State::Mail(greeting, tx) => {
                 self.state = State::Ready(greeting);
@@ -150,70 +148,6 @@ impl Session {
                 self.state = other;
                 None
             }
-        }
-    }
-
-    /// Adds the trace fields, delivers, and replies once the store has made it durable.
-    async fn finish(
-        &mut self,
-        conn: &mut Connection,
-        tx: Box<Transaction>,
-        body: Vec<u8>,
-    ) -> Result<Flow, SmtpError> {
-        let lmtp = self.shared.mode == Mode::Lmtp;
-        let (helo, extended) = match self.greeting() {
-            Some(g) => (g.name.clone(), g.extended),
-            None => (String::new(), false),
-        };
-        let sender = tx.from.address();
-        let single = match tx.recipients.as_slice() {
-            [only] => Some(only.address.as_str()),
-            _ => None,
-        };
-        let trace = Trace {
-            sender: &sender,
-            helo: &helo,
-            peer: self.peer.ip(),
-            hostname: &self.shared.config.hostname,
-            protocol: Protocol {
-                lmtp,
-                extended,
-                tls: conn.is_tls(),
-                smtputf8: tx.params.smtputf8,
-            },
-            id: &tx.id,
-            single_recipient: single,
-            date: time::OffsetDateTime::now_utc(),
-        };
-        let mut content = trace.headers();
-        content.extend_from_slice(&body);
-        let outcomes = deliver(&self.shared.store, &tx.recipients, content).await;
-        if lmtp {
-            // RFC 2033 §4.2: one reply per accepted recipient, in RCPT order.
-            for (rcpt, outcome) in tx.recipients.iter().zip(&outcomes) {
-                let reply = match outcome {
-                    Ok(()) => Reply::new(250, "2.0.0", format!("<{}> delivered", rcpt.address)),
-                    Err(e) => e.reply(),
-                };
-                conn.queue(&reply.to_bytes());
-            }
-            return Ok(Flow::Continue);
-        }
-        let delivered = outcomes.iter().filter(|o| o.is_ok()).count();
-        for (rcpt, outcome) in tx.recipients.iter().zip(&outcomes) {
-            if let Err(e) = outcome {
-                // No queue yet to send a bounce (DSN) for a partial failure: it is logged.
-                tracing::warn!(id = %tx.id, rcpt = %rcpt.address, "not delivered: {e}");
-            }
-        }
-        if delivered > 0 {
-            let text = format!("OK, delivered as {}", tx.id);
-            conn.queue(&Reply::new(250, "2.0.0", text).to_bytes());
-            return Ok(Flow::Continue);
-        }
-        match outcomes.into_iter().find_map(Result::err) {
-            Some(e) => Err(e),
-            None => Err(SmtpError::NoRecipients),
         }
     }
 }

@@ -1,9 +1,13 @@
 //! One SMTP or LMTP session: the state machine of RFC 5321 §4.1.4 with the single place that
-//! decides which command is allowed where (`dispatch`). The envelope commands live in
-//! `envelope.rs`, the message transfer (DATA, BDAT) in `message.rs`.
+//! decides which command is allowed where (`dispatch`). AUTH lives in `auth.rs`, the envelope
+//! commands in `envelope.rs`, the message transfer (DATA, BDAT) in `message.rs`, and what
+//! happens to a received message in `finish.rs` (MX, LMTP) and `submit.rs` (submission).
 
+mod auth;
 mod envelope;
+mod finish;
 mod message;
+mod submit;
 
 use crate::connection::{Connection, Line};
 use crate::delivery::Recipient;
@@ -11,6 +15,7 @@ use crate::error::SmtpError;
 use crate::proto::{Command, MAX_COMMAND_LINE, MailParams, Path, Reply, parse_command};
 use crate::server::{Mode, Shared};
 use mailroom_net::MailStream;
+use mailroom_store::AccountId;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -29,6 +34,8 @@ struct Transaction {
     from: Path,
     params: MailParams,
     recipients: Vec<Recipient>,
+    /// Submission: recipients outside our domains, relayed through the outbound queue.
+    remote: Vec<String>,
     /// The chunks received so far when the message comes by BDAT (RFC 3030).
     chunks: Option<Vec<u8>>,
 }
@@ -57,11 +64,21 @@ enum Flow {
     Close,
 }
 
+/// Who logged in with AUTH (RFC 4954); kept across transactions, dropped by STARTTLS.
+#[derive(Debug, Clone)]
+struct User {
+    account: AccountId,
+    /// The account's own address, lower-cased.
+    address: String,
+}
+
 pub struct Session {
     shared: Arc<Shared>,
     peer: SocketAddr,
     state: State,
     errors: u32,
+    user: Option<User>,
+    auth_failures: u32,
 }
 
 impl Session {
@@ -71,6 +88,8 @@ impl Session {
             peer,
             state: State::Fresh,
             errors: 0,
+            user: None,
+            auth_failures: 0,
         }
     }
 
@@ -78,7 +97,7 @@ impl Session {
         let mut conn = Connection::new(stream);
         let kind = match self.shared.mode {
             Mode::Lmtp => "LMTP",
-            Mode::Mx => "ESMTP",
+            Mode::Mx | Mode::Submission => "ESMTP",
         };
         let hello = format!("{} {kind} Mailroom ready", self.shared.config.hostname);
         conn.queue(&Reply::plain(220, vec![hello.into()]).to_bytes());
@@ -115,7 +134,9 @@ impl Session {
                     match conn.start_tls(&tls).await {
                         Ok(upgraded) => {
                             conn = upgraded;
+                            // RFC 3207 §4.2: forget everything learnt before TLS.
                             self.state = State::Fresh;
+                            self.user = None;
                         }
                         Err(e) => {
                             tracing::debug!(peer = %self.peer, "STARTTLS failed: {e}");
@@ -131,8 +152,19 @@ impl Session {
     /// Queues the error's reply; enough protocol errors end the session with 421.
     fn fail(&mut self, conn: &mut Connection, error: SmtpError) -> Flow {
         conn.queue(&error.reply().to_bytes());
-        if matches!(error, SmtpError::Timeout | SmtpError::TooManyErrors) {
+        if matches!(
+            error,
+            SmtpError::Timeout | SmtpError::TooManyErrors | SmtpError::TooManyAuthFailures
+        ) {
             return Flow::Close;
+        }
+        // A client guessing passwords gets a few tries per connection, then 421.
+        if matches!(error, SmtpError::AuthFailed) {
+            self.auth_failures += 1;
+            if self.auth_failures >= self.shared.config.max_auth_failures {
+                conn.queue(&SmtpError::TooManyAuthFailures.reply().to_bytes());
+                return Flow::Close;
+            }
         }
         if error.counts_as_protocol_error() {
             self.errors += 1;
@@ -188,14 +220,31 @@ impl Session {
                 return Err(SmtpError::Sequence("STARTTLS inside a transaction"));
             }
             (Command::StartTls, _) => return self.starttls(conn),
+            // RFC 4954: AUTH is a submission command; the MX and LMTP don't know it.
+            (Command::Auth { .. }, _) if self.shared.mode != Mode::Submission => {
+                return Err(SmtpError::Parse(crate::proto::ParseError::Unknown));
+            }
+            (Command::Auth { .. }, Phase::Fresh) => {
+                return Err(SmtpError::Sequence("send EHLO first"));
+            }
+            // RFC 4954 §4: not during a transaction, and only once per session.
+            (Command::Auth { .. }, Phase::Mail) => {
+                return Err(SmtpError::Sequence("AUTH inside a transaction"));
+            }
+            (Command::Auth { .. }, Phase::Ready) if self.user.is_some() => {
+                return Err(SmtpError::Sequence("already authenticated"));
+            }
+            (Command::Auth { mechanism, initial }, Phase::Ready) => {
+                return self.auth(conn, &mechanism, initial).await;
+            }
             (Command::Mail { .. }, Phase::Fresh) => {
                 return Err(SmtpError::Sequence("send EHLO first"));
             }
             (Command::Mail { .. }, Phase::Mail) => {
                 return Err(SmtpError::Sequence("nested MAIL command"));
             }
-            (Command::Mail { from, params }, Phase::Ready) => self.mail(conn, from, params)?,
-            (Command::Rcpt { to }, Phase::Mail) => self.rcpt(conn, to).await?,
+            (Command::Mail { from, params }, Phase::Ready) => self.mail(conn, from, params).await?,
+            (Command::Rcpt { to, params }, Phase::Mail) => self.rcpt(conn, to, params).await?,
             (Command::Rcpt { .. }, _) => return Err(SmtpError::Sequence("need MAIL first")),
             (Command::Data, Phase::Mail) => return self.data(conn).await,
             (Command::Data, _) => return Err(SmtpError::Sequence("need MAIL first")),
@@ -237,9 +286,16 @@ impl Session {
                 "SMTPUTF8".into(),
                 "ENHANCEDSTATUSCODES".into(),
                 "CHUNKING".into(),
+                // RFC 3461: we are the final delivery agent here (MX, LMTP, and submission's
+                // local recipients), so we can honour NOTIFY, ORCPT, RET and ENVID.
+                "DSN".into(),
             ]);
             if self.tls_available(conn) {
                 lines.push("STARTTLS".into());
+            }
+            // RFC 4954 §4 and RFC 8314 §3: AUTH only where a password may be sent.
+            if self.auth_allowed(conn) {
+                lines.push("AUTH PLAIN LOGIN".into());
             }
         }
         conn.queue(&Reply::plain(250, lines).to_bytes());

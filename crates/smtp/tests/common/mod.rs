@@ -34,11 +34,24 @@ pub fn config() -> SmtpConfig {
 /// Domain example.test with ann, bob, tight (300-byte quota, empty) and full (over quota), and
 /// the alias info@ → bob.
 pub async fn harness(mode: Mode, config: SmtpConfig) -> Harness {
+    harness_with(mode, config, |s, _| s).await
+}
+
+/// The password of every account in the harness.
+pub const PASSWORD: &str = "s3cret";
+
+/// As `harness`, with a chance to add to the server before it starts.
+pub async fn harness_with(
+    mode: Mode,
+    config: SmtpConfig,
+    setup: impl FnOnce(SmtpServer, Arc<SqliteStore>) -> SmtpServer,
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("data")).unwrap());
     store.add_domain("example.test").await.unwrap();
+    let hash = mailroom_auth::hash_password(PASSWORD).unwrap();
     for user in ["ann", "bob", "tight", "full"] {
-        let mut new = NewAccount::new(format!("{user}@example.test"), "x");
+        let mut new = NewAccount::new(format!("{user}@example.test"), hash.clone());
         if user == "tight" {
             new.quota_bytes = Some(300);
         }
@@ -62,7 +75,10 @@ pub async fn harness(mode: Mode, config: SmtpConfig) -> Harness {
     let tls = mailroom_net::load_or_create_tls(None, &dir.path().join("tls"), "localhost").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = SmtpServer::new(store.clone(), Some(tls), config, mode);
+    let server = setup(
+        SmtpServer::new(store.clone(), Some(tls), config, mode),
+        store.clone(),
+    );
     tokio::spawn(async move { server.serve(listener, false, std::future::pending()).await });
     Harness {
         cert: dir.path().join("tls/self-signed.crt"),
@@ -111,6 +127,22 @@ pub fn strip_trace(message: &[u8]) -> (String, &[u8]) {
         }
     }
     (text[..end].to_string(), &message[end..])
+}
+
+/// A rustls client that trusts the harness's self-signed certificate.
+pub fn tls_connector(cert: &std::path::Path) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
 }
 
 pub struct Client<S> {
@@ -172,6 +204,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     pub async fn expect(&mut self, code: &str) {
         let reply = self.reply().await;
         assert!(reply.starts_with(code), "expected {code}, got {reply}");
+    }
+
+    /// One transaction after EHLO: MAIL FROM:<from> and RCPT TO each of `to` (each accepted
+    /// with 250), DATA (354), then `message` (dot-stuffed, with its terminator); the reply to it
+    /// must start with `reply`.
+    pub async fn transaction(&mut self, from: &str, to: &[&str], message: &[u8], reply: &str) {
+        self.ok(&format!("MAIL FROM:<{from}>"), "250").await;
+        for rcpt in to {
+            self.ok(&format!("RCPT TO:<{rcpt}>"), "250").await;
+        }
+        self.ok("DATA", "354").await;
+        self.send(message).await;
+        self.expect(reply).await;
     }
 
     /// True once the server has closed the connection.

@@ -1,0 +1,318 @@
+//! The DSN extension's parameters (RFC 3461): RET and ENVID on MAIL, NOTIFY and ORCPT on
+//! RCPT, and the xtext encoding two of them travel in (RFC 3461 §4). Pure: no I/O, no state.
+
+use super::ParseError;
+
+/// RFC 3461 §4.4: the longest ENVID value (as sent, encoded).
+pub const MAX_ENVID: usize = 100;
+
+/// RFC 3461 §4.2: the longest ORCPT value (as sent, encoded, with its address type).
+pub const MAX_ORCPT: usize = 500;
+
+/// RFC 3461 §4.3: what a failure report returns of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ret {
+    /// The whole message.
+    Full,
+    /// Only its header section.
+    Hdrs,
+}
+
+/// RFC 3461 §4.1: when the sender wants a report for a recipient. All three false is
+/// `NOTIFY=NEVER`. No NOTIFY at all (`None` where this is held) means the default: failures
+/// are reported, successes are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Notify {
+    pub success: bool,
+    pub failure: bool,
+    pub delay: bool,
+}
+
+impl Notify {
+    pub const NEVER: Notify = Notify {
+        success: false,
+        failure: false,
+        delay: false,
+    };
+}
+
+/// RFC 3461 §4.2: the recipient as the sender first addressed it, decoded from xtext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orcpt {
+    /// The address type, `rfc822` for Internet mail (RFC 3464 §2.1.2).
+    pub addr_type: String,
+    pub address: String,
+}
+
+/// The RCPT parameters of the extensions we advertise (only DSN has any).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RcptParams {
+    pub notify: Option<Notify>,
+    pub orcpt: Option<Orcpt>,
+}
+
+impl RcptParams {
+    /// A failure is reported unless NOTIFY was given without FAILURE (RFC 3461 §4.1).
+    pub fn wants_failure(&self) -> bool {
+        self.notify.is_none_or(|n| n.failure)
+    }
+
+    /// A success is reported only when asked for.
+    pub fn wants_success(&self) -> bool {
+        self.notify.is_some_and(|n| n.success)
+    }
+}
+
+/// RFC 3461 §4.3: `RET=FULL` or `RET=HDRS`.
+pub fn parse_ret(value: &str) -> Result<Ret, ParseError> {
+    if value.eq_ignore_ascii_case("FULL") {
+        Ok(Ret::Full)
+    } else if value.eq_ignore_ascii_case("HDRS") {
+        Ok(Ret::Hdrs)
+    } else {
+        Err(ParseError::Syntax("RET must be FULL or HDRS"))
+    }
+}
+
+/// RFC 3461 §4.4: `ENVID=<xtext>`, at most 100 characters. The decoded identifier goes into
+/// a header of the report (Original-Envelope-Id, RFC 3464 §2.2.1), so it must be printable
+/// US-ASCII: a decoded CR or LF would let the sender write headers of its own.
+pub fn parse_envid(value: &str) -> Result<String, ParseError> {
+    if value.is_empty() || value.len() > MAX_ENVID {
+        return Err(ParseError::Syntax("ENVID must be 1 to 100 characters"));
+    }
+    let id = xtext_decode(value).ok_or(ParseError::Syntax("ENVID is not valid xtext"))?;
+    if !is_printable(&id) {
+        return Err(ParseError::Syntax("ENVID must be printable US-ASCII"));
+    }
+    Ok(id)
+}
+
+/// RFC 3461 §4.1: `NEVER`, or a comma-separated list of `SUCCESS`, `FAILURE`, `DELAY`;
+/// NEVER can't be combined with the others.
+pub fn parse_notify(value: &str) -> Result<Notify, ParseError> {
+    if value.eq_ignore_ascii_case("NEVER") {
+        return Ok(Notify::NEVER);
+    }
+    let mut notify = Notify::default();
+    for word in value.split(',') {
+        let flag = if word.eq_ignore_ascii_case("SUCCESS") {
+            &mut notify.success
+        } else if word.eq_ignore_ascii_case("FAILURE") {
+            &mut notify.failure
+        } else if word.eq_ignore_ascii_case("DELAY") {
+            &mut notify.delay
+        } else if word.eq_ignore_ascii_case("NEVER") {
+            return Err(ParseError::Syntax(
+                "NOTIFY=NEVER can't be combined with others",
+            ));
+        } else {
+            return Err(ParseError::Syntax(
+                "NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY",
+            ));
+        };
+        if *flag {
+            return Err(ParseError::Syntax("NOTIFY names a value twice"));
+        }
+        *flag = true;
+    }
+    Ok(notify)
+}
+
+/// RFC 3461 §4.2: `ORCPT=addr-type;xtext`. The address type is an atom (RFC 5322 §3.2.3); the
+/// decoded address must be printable US-ASCII, as it goes into the report's
+/// Original-Recipient header.
+pub fn parse_orcpt(value: &str) -> Result<Orcpt, ParseError> {
+    if value.len() > MAX_ORCPT {
+        return Err(ParseError::Syntax("ORCPT is longer than 500 characters"));
+    }
+    let (addr_type, encoded) = value
+        .split_once(';')
+        .ok_or(ParseError::Syntax("ORCPT must be <addr-type>;<address>"))?;
+    let atom_ok = !addr_type.is_empty()
+        && addr_type
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b));
+    if !atom_ok || encoded.is_empty() {
+        return Err(ParseError::Syntax("ORCPT must be <addr-type>;<address>"));
+    }
+    let address = xtext_decode(encoded).ok_or(ParseError::Syntax("ORCPT is not valid xtext"))?;
+    if !is_printable(&address) {
+        return Err(ParseError::Syntax("ORCPT must be printable US-ASCII"));
+    }
+    // RFC 3464 §2.1.2: address types are case-insensitive; the common one is written as IANA
+    // registers it.
+    let addr_type = if addr_type.eq_ignore_ascii_case("rfc822") {
+        "rfc822".to_string()
+    } else {
+        addr_type.to_string()
+    };
+    Ok(Orcpt { addr_type, address })
+}
+
+/// RFC 3461 §4: xtext is `!`..`~` except `+` and `=`, and `+XX` (two upper-case hex digits)
+/// for any octet. None if `text` is not xtext or decodes to something not UTF-8.
+pub fn xtext_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => {
+                let hi = hex_digit(*bytes.get(i + 1)?)?;
+                let lo = hex_digit(*bytes.get(i + 2)?)?;
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            b'=' => return None,
+            b'!'..=b'~' => {
+                out.push(b);
+                i += 1;
+            }
+            _ => return None,
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// RFC 3461 §4: the xtext form of `text`; `+`, `=` and anything outside `!`..`~` become `+XX`.
+pub fn xtext_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'+' | b'=' => out.push_str(&format!("+{b:02X}")),
+            b'!'..=b'~' => out.push(char::from(b)),
+            _ => out.push_str(&format!("+{b:02X}")),
+        }
+    }
+    out
+}
+
+/// RFC 3461 §4 asks for upper case hex; lower case is refused rather than guessed at.
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Graphic characters and space from US-ASCII (RFC 3461 §4.2, §4.4).
+fn is_printable(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xtext_decodes_and_round_trips() {
+        assert_eq!(
+            xtext_decode("a+2Bb@c.example").as_deref(),
+            Some("a+b@c.example")
+        );
+        assert_eq!(xtext_decode("x+3Dy+20z").as_deref(), Some("x=y z"));
+        assert_eq!(xtext_decode("").as_deref(), Some(""));
+        assert_eq!(xtext_decode("+C3+B6").as_deref(), Some("ö"));
+        for bad in ["a+", "a+2", "a+2b", "a+ZZ", "a=b", "a b", "ö", "+FF"] {
+            assert_eq!(xtext_decode(bad), None, "{bad}");
+        }
+        for text in ["plain", "a+b=c d", "tab\there", "jörg@x", "+++", ""] {
+            let encoded = xtext_encode(text);
+            assert!(
+                encoded
+                    .bytes()
+                    .all(|b| (b'!'..=b'~').contains(&b) && b != b'='),
+                "{encoded}"
+            );
+            assert_eq!(xtext_decode(&encoded).as_deref(), Some(text));
+        }
+        assert_eq!(xtext_encode("a+b=c d"), "a+2Bb+3Dc+20d");
+    }
+
+    #[test]
+    fn notify_values() {
+        assert_eq!(parse_notify("NEVER"), Ok(Notify::NEVER));
+        assert_eq!(parse_notify("never"), Ok(Notify::NEVER));
+        assert_eq!(
+            parse_notify("SUCCESS,failure,DELAY"),
+            Ok(Notify {
+                success: true,
+                failure: true,
+                delay: true
+            })
+        );
+        assert_eq!(
+            parse_notify("DELAY"),
+            Ok(Notify {
+                delay: true,
+                ..Notify::default()
+            })
+        );
+        for bad in [
+            "NEVER,SUCCESS",
+            "SUCCESS,NEVER",
+            "",
+            "SUCCESS,",
+            "SOMETIMES",
+            "DELAY,DELAY",
+        ] {
+            assert!(
+                matches!(parse_notify(bad), Err(ParseError::Syntax(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn ret_envid_and_orcpt() {
+        assert_eq!(parse_ret("full"), Ok(Ret::Full));
+        assert_eq!(parse_ret("HDRS"), Ok(Ret::Hdrs));
+        assert!(parse_ret("BODY").is_err());
+        assert_eq!(parse_envid("QQ314159+2Bx").as_deref(), Ok("QQ314159+x"));
+        assert!(parse_envid(&"a".repeat(100)).is_ok());
+        assert!(parse_envid(&"a".repeat(101)).is_err());
+        assert!(parse_envid("").is_err());
+        // A decoded line break would end the header it is written into.
+        assert!(parse_envid("a+0D+0AX-Evil:+201").is_err());
+        assert_eq!(
+            parse_orcpt("RFC822;a+2Bb@example.test"),
+            Ok(Orcpt {
+                addr_type: "rfc822".into(),
+                address: "a+b@example.test".into()
+            })
+        );
+        assert_eq!(
+            parse_orcpt("x-local;box").map(|o| o.addr_type),
+            Ok("x-local".into())
+        );
+        for bad in [
+            "rfc822",
+            "rfc822;",
+            ";a@b",
+            "rf c822;a@b",
+            "rfc822;a+0Ab@c",
+            "rfc822;a=b",
+        ] {
+            assert!(parse_orcpt(bad).is_err(), "{bad}");
+        }
+        assert!(parse_orcpt(&format!("rfc822;{}@b", "a".repeat(500))).is_err());
+    }
+
+    #[test]
+    fn what_is_reported() {
+        let default = RcptParams::default();
+        assert!(default.wants_failure() && !default.wants_success());
+        let never = RcptParams {
+            notify: Some(Notify::NEVER),
+            orcpt: None,
+        };
+        assert!(!never.wants_failure() && !never.wants_success());
+        let success = RcptParams {
+            notify: parse_notify("SUCCESS").ok(),
+            orcpt: None,
+        };
+        assert!(!success.wants_failure() && success.wants_success());
+    }
+}

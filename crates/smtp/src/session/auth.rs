@@ -1,0 +1,152 @@
+//! AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN mechanisms, on submission only. The
+//! exchange reads its continuation lines itself: they are SASL responses, not commands.
+
+use super::{Flow, Session, User};
+use crate::connection::{Connection, Line};
+use crate::error::SmtpError;
+use crate::proto::Reply;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use mailroom_auth::AuthError;
+use mailroom_auth::sasl::{
+    Credentials, LOGIN_PASSWORD_PROMPT, LOGIN_USERNAME_PROMPT, SaslError, decode_login_field,
+    decode_plain,
+};
+use mailroom_store::Protocols;
+
+/// RFC 4954 §4: a client's response line may be up to 12288 octets.
+const MAX_AUTH_LINE: usize = 12288;
+
+impl Session {
+    /// RFC 4954 §4 and RFC 8314 §3: a password travels only inside TLS, over loopback, or
+    /// where the operator allowed plaintext.
+    pub(super) fn auth_allowed(&self, conn: &Connection) -> bool {
+        let config = &self.shared.config;
+        self.shared.mode == crate::server::Mode::Submission
+            && (conn.is_tls()
+                || config.allow_plaintext_auth
+                || (config.loopback_is_secure && self.peer.ip().to_canonical().is_loopback()))
+    }
+
+    pub(super) async fn auth(
+        &mut self,
+        conn: &mut Connection,
+        mechanism: &str,
+        initial: Option<String>,
+    ) -> Result<Flow, SmtpError> {
+        if !self.auth_allowed(conn) {
+            return Err(SmtpError::EncryptionRequired);
+        }
+        let credentials = match mechanism {
+            "PLAIN" => {
+                let response = match initial {
+                    Some(r) => r,
+                    // RFC 4954 §4: an empty challenge is "334 " alone.
+                    None => match self.challenge(conn, "").await? {
+                        Some(line) => line,
+                        None => return Ok(Flow::Close),
+                    },
+                };
+                decode_plain(&decode64(&response)?).map_err(sasl_error)?
+            }
+            "LOGIN" => {
+                // Outlook sends the user name with the command (`AUTH LOGIN dXNlcg==`).
+                let user = match initial {
+                    Some(r) => r,
+                    None => match self.challenge(conn, LOGIN_USERNAME_PROMPT).await? {
+                        Some(line) => line,
+                        None => return Ok(Flow::Close),
+                    },
+                };
+                let username = decode_login_field(&decode64(&user)?).map_err(sasl_error)?;
+                let password = match self.challenge(conn, LOGIN_PASSWORD_PROMPT).await? {
+                    Some(line) => line,
+                    None => return Ok(Flow::Close),
+                };
+                let password = decode_login_field(&decode64(&password)?).map_err(sasl_error)?;
+                Credentials { username, password }
+            }
+            _ => return Err(SmtpError::UnknownMechanism),
+        };
+        let outcome = self
+            .shared
+            .authenticator
+            .authenticate(
+                &credentials.username,
+                &credentials.password,
+                Protocols::SUBMISSION,
+                self.peer.ip(),
+            )
+            .await;
+        match outcome {
+            Ok(account) => {
+                tracing::info!(peer = %self.peer, user = %account.address, "AUTH succeeded");
+                self.user = Some(User {
+                    account: account.id,
+                    address: account.address.to_lowercase(),
+                });
+                conn.queue(&Reply::new(235, "2.7.0", "Authentication successful").to_bytes());
+                Ok(Flow::Continue)
+            }
+            Err(AuthError::Store(e)) => {
+                tracing::warn!(peer = %self.peer, "AUTH: store failed: {e}");
+                Err(SmtpError::AuthUnavailable)
+            }
+            Err(AuthError::Hash(e)) => {
+                tracing::warn!(peer = %self.peer, "AUTH: hashing failed: {e}");
+                Err(SmtpError::AuthUnavailable)
+            }
+            Err(e) => {
+                tracing::info!(peer = %self.peer, user = %credentials.username, "AUTH failed: {e}");
+                // The throttle's delay slows a guesser down; the answer is the same whatever
+                // the reason (no user enumeration).
+                let delay = e.delay();
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                Err(SmtpError::AuthFailed)
+            }
+        }
+    }
+
+    /// Sends a 334 challenge and reads the response line; None if the client went away.
+    async fn challenge(
+        &mut self,
+        conn: &mut Connection,
+        prompt: &'static str,
+    ) -> Result<Option<String>, SmtpError> {
+        conn.queue(&Reply::plain(334, vec![prompt.into()]).to_bytes());
+        if conn.flush().await.is_err() {
+            return Ok(None);
+        }
+        let wait = self.shared.config.timeouts.command;
+        match tokio::time::timeout(wait, conn.read_line(MAX_AUTH_LINE)).await {
+            Err(_) => Err(SmtpError::Timeout),
+            Ok(Err(_)) | Ok(Ok(Line::Eof)) => Ok(None),
+            Ok(Ok(Line::TooLong)) => Err(SmtpError::LineTooLong),
+            // RFC 4954 §4: "*" cancels the exchange, answered with 501.
+            Ok(Ok(Line::Data { bytes, .. })) if bytes == b"*" => Err(SmtpError::AuthCancelled),
+            Ok(Ok(Line::Data { bytes, .. })) => String::from_utf8(bytes)
+                .map_err(|_| SmtpError::AuthMalformed)
+                .map(Some),
+        }
+    }
+}
+
+/// RFC 4954 §4: base64, where a lone "=" is an empty response.
+fn decode64(text: &str) -> Result<Vec<u8>, SmtpError> {
+    if text == "=" {
+        return Ok(Vec::new());
+    }
+    STANDARD
+        .decode(text.trim())
+        .map_err(|_| SmtpError::AuthMalformed)
+}
+
+fn sasl_error(e: SaslError) -> SmtpError {
+    match e {
+        SaslError::Malformed(_) => SmtpError::AuthMalformed,
+        // Acting as someone else is refused like a wrong password.
+        _ => SmtpError::AuthFailed,
+    }
+}

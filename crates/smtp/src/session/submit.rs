@@ -1,0 +1,129 @@
+//! The end of a submitted message (RFC 6409): the From header must be the user's own, the
+//! fields an MSA adds (Date, Message-ID: RFC 6409 §8.2, §8.3) are added, the message is
+//! DKIM-signed with its domain's key (RFC 6376), and it goes to local mailboxes directly and
+//! to other domains through the outbound queue. 250 only once all of that is durable.
+
+use super::{Flow, Session, Transaction};
+use crate::bounce;
+use crate::connection::Connection;
+use crate::delivery::deliver;
+use crate::error::SmtpError;
+use crate::headers::{from_addresses, has_field};
+use crate::proto::Reply;
+use mailroom_store::OutboundMessage;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+
+impl Session {
+    pub(super) async fn submit(
+        &mut self,
+        conn: &mut Connection,
+        tx: Box<Transaction>,
+        body: Vec<u8>,
+    ) -> Result<Flow, SmtpError> {
+        let user = self.user.clone().ok_or(SmtpError::AuthRequired)?;
+        // RFC 6409 §6.1: the MSA checks the user may use these addresses. A message
+        // without From (RFC 5322 §3.6 requires one) is refused the same way.
+        let froms = from_addresses(&body);
+        if froms.is_empty() {
+            return Err(SmtpError::FromNotOwned);
+        }
+        for from in &froms {
+            if !self.owns(&user, from).await? {
+                tracing::info!(id = %tx.id, user = %user.address, %from, "From not owned");
+                return Err(SmtpError::FromNotOwned);
+            }
+        }
+        let hostname = self.shared.config.hostname.clone();
+        let mut message = Vec::with_capacity(body.len() + 256);
+        if !has_field(&body, "Date") {
+            let now = OffsetDateTime::now_utc()
+                .format(&Rfc2822)
+                .unwrap_or_default();
+            message.extend_from_slice(format!("Date: {now}\r\n").as_bytes());
+        }
+        if !has_field(&body, "Message-ID") {
+            message.extend_from_slice(format!("Message-ID: <{}@{hostname}>\r\n", tx.id).as_bytes());
+        }
+        message.extend_from_slice(&body);
+        let domain = froms[0].rsplit_once('@').map_or("", |(_, d)| d);
+        let mut outgoing = self.dkim_signature(&message, domain).await.into_bytes();
+        outgoing.extend(self.trace_fields(conn, &tx, false));
+        outgoing.extend_from_slice(&message);
+
+        let sender = tx.from.address();
+        // The queue first: if it refuses, nothing was delivered and the client may retry the
+        // whole message without anyone getting it twice.
+        if !tx.remote.is_empty() {
+            let queued = self
+                .shared
+                .store
+                .enqueue(OutboundMessage {
+                    account: Some(user.account),
+                    sender: sender.clone(),
+                    recipients: tx.remote.clone(),
+                    content: outgoing.clone(),
+                })
+                .await?;
+            tracing::info!(id = %tx.id, queue = %queued, "queued for {} recipients", tx.remote.len());
+            if let Some(wakeup) = &self.shared.queue_wakeup {
+                wakeup.notify_one();
+            }
+        }
+        if !tx.recipients.is_empty() {
+            let mut local = format!("Return-Path: <{sender}>\r\n").into_bytes();
+            local.extend_from_slice(&outgoing);
+            let outcomes = deliver(&self.shared.store, &tx.recipients, local).await;
+            let delivered = outcomes.iter().filter(|o| o.is_ok()).count();
+            if delivered == 0 && tx.remote.is_empty() {
+                return match outcomes.into_iter().find_map(Result::err) {
+                    Some(e) => Err(e),
+                    None => Err(SmtpError::NoRecipients),
+                };
+            }
+            // Some got it: the user hears of the others by a bounce, and of the deliveries
+            // where NOTIFY=SUCCESS asked (RFC 3461 §4.1; we are the final delivery agent for
+            // local recipients). Remote recipients' NOTIFY/ORCPT are not relayed (see
+            // `envelope.rs`).
+            let original = bounce::Original {
+                sender: &sender,
+                envid: tx.params.envid.as_deref(),
+                ret: tx.params.ret,
+                message: &message,
+                id: &tx.id,
+            };
+            let entries = bounce::entries(&tx.recipients, &outcomes, true);
+            bounce::send(&self.shared, &original, &entries).await;
+        }
+        let text = format!("OK, queued as {}", tx.id);
+        conn.queue(&Reply::new(250, "2.0.0", text).to_bytes());
+        Ok(Flow::Continue)
+    }
+
+    /// The DKIM-Signature field for `domain`'s key, or nothing (no key, or it failed: the
+    /// message then goes unsigned rather than not at all).
+    async fn dkim_signature(&self, message: &[u8], domain: &str) -> String {
+        let domains = match self.shared.store.list_domains().await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(%domain, "DKIM: listing domains failed: {e}");
+                return String::new();
+            }
+        };
+        let key = domains
+            .into_iter()
+            .find(|d| d.name.eq_ignore_ascii_case(domain))
+            .and_then(|d| d.dkim);
+        let Some(key) = key else {
+            tracing::debug!(%domain, "no DKIM key: sent unsigned");
+            return String::new();
+        };
+        match crate::dkim::sign(message, domain, &key) {
+            Ok(signature) => signature,
+            Err(e) => {
+                tracing::warn!(%domain, "DKIM signing failed, sent unsigned: {e}");
+                String::new()
+            }
+        }
+    }
+}
