@@ -52,6 +52,9 @@ pub enum Command {
     /// Backups: the server takes one every night; these run, check and restore them.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// The outbound queue: mail waiting to go to other servers.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Write an account's mail to DIR as Maildir or mbox (folders, flags, dates, POP3 UIDLs).
     Export {
         address: String,
@@ -73,6 +76,16 @@ pub enum Command {
 pub enum MailFormat {
     Maildir,
     Mbox,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Every queued message with each recipient's state and last answer.
+    List,
+    /// Try a queued message again now (every message without ID).
+    Retry { id: Option<i64> },
+    /// Drop a message from the queue without a bounce.
+    Remove { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,10 +153,16 @@ pub enum QuotaCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {
+    /// Add a domain; it gets a DKIM signing key and the DNS records to publish are printed.
     Add {
         name: String,
     },
     List,
+    /// The DNS records the domain needs: MX, SPF, DKIM, DMARC and the SRV records of RFC 6186
+    /// that let mail programs configure themselves.
+    Dns {
+        name: String,
+    },
     /// Defaults for the domain: the quota new accounts get and how long deleted mail is kept.
     Set {
         name: String,
@@ -185,6 +204,9 @@ pub enum AccountCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// App passwords: one per device or program, each revocable on its own.
+    #[command(subcommand)]
+    AppPassword(AppPasswordCommand),
     /// Change an account's quota, protocols, POP3 policy or state.
     Set {
         address: String,
@@ -197,6 +219,16 @@ pub enum AccountCommand {
         #[arg(long)]
         disable: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppPasswordCommand {
+    /// Create one named NAME; its secret is printed once and cannot be shown again.
+    Add { address: String, name: String },
+    /// The account's app passwords (names and dates, never secrets).
+    List { address: String },
+    /// Revoke one: it stops working at once.
+    Remove { address: String, name: String },
 }
 
 #[derive(Debug, Args, Default)]

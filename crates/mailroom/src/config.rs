@@ -14,6 +14,7 @@ pub struct Config {
     /// The name this server greets with and puts in its certificate.
     pub hostname: String,
     pub tls: TlsConfig,
+    pub limits: LimitsConfig,
     pub auth: AuthConfig,
     pub imap: ImapSection,
     pub pop3: Pop3Section,
@@ -21,8 +22,31 @@ pub struct Config {
     pub submission: Listeners,
     pub lmtp: Listeners,
     pub http: Listeners,
+    pub outbound: OutboundSection,
     pub storage: StorageConfig,
     pub backup: BackupConfig,
+}
+
+/// How mail for other domains leaves: the persistent queue's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundSection {
+    /// Send everything through this smart host ("host:port") instead of the recipients' MX.
+    pub relay: Option<String>,
+    /// Days a message keeps being retried before it is bounced to its sender.
+    pub max_days: u32,
+    /// Use STARTTLS with receiving servers that offer it (opportunistic, RFC 7435).
+    pub starttls: bool,
+}
+
+impl Default for OutboundSection {
+    fn default() -> Self {
+        OutboundSection {
+            relay: None,
+            max_days: 5,
+            starttls: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,6 +86,7 @@ impl Config {
         (config.imap.listen, config.imap.listen_tls) = on("1143", &["1993"]);
         (config.pop3.listen, config.pop3.listen_tls) = on("1110", &["1995"]);
         (config.smtp.listen, config.smtp.listen_tls) = on("2525", &[]);
+        (config.submission.listen, config.submission.listen_tls) = on("1587", &["1465"]);
         (config.lmtp.listen, config.lmtp.listen_tls) = on("2424", &[]);
         config
     }
@@ -81,6 +106,59 @@ pub struct TlsConfig {
     /// PEM certificate chain; with `key`. Without both, a self-signed pair is generated.
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
+    /// Certificates per name, chosen by SNI: `<name>.crt` + `<name>.key`, or
+    /// `<name>/fullchain.pem` + `<name>/privkey.pem`; each also serves `*.<name>`. Re-read
+    /// on SIGHUP, with the default pair.
+    pub certs_dir: Option<PathBuf>,
+}
+
+/// Limits on connections and on what one connection may do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Sessions at once per protocol (POP3, SMTP, LMTP; IMAP has `[imap] max_connections`).
+    pub connections_total: usize,
+    /// Sessions at once per protocol from one IPv4 address or IPv6 /64 (LMTP is exempt: its
+    /// connections all come from the MTA in front); 0 = no limit.
+    pub connections_per_ip: usize,
+    /// IMAP and POP3 commands per second per connection; faster clients are slowed down.
+    /// 0 = no limit.
+    pub commands_per_second: u32,
+    /// Commands a connection may send at once after a quiet spell.
+    pub command_burst: u32,
+    /// Seconds a connection may stay slowed down without a pause before it is closed.
+    pub throttled_seconds: u64,
+    /// Seconds an IMAP or POP3 connection may go without a successful login.
+    pub auth_timeout_seconds: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let connections = mailroom_net::ConnectionLimits::default();
+        let rate = mailroom_net::RateConfig::default();
+        LimitsConfig {
+            connections_total: connections.total,
+            connections_per_ip: connections.per_ip,
+            commands_per_second: rate.per_second,
+            command_burst: rate.burst,
+            throttled_seconds: rate.max_throttled.as_secs(),
+            auth_timeout_seconds: 60,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn commands(&self) -> mailroom_net::RateConfig {
+        mailroom_net::RateConfig {
+            per_second: self.commands_per_second,
+            burst: self.command_burst,
+            max_throttled: std::time::Duration::from_secs(self.throttled_seconds),
+        }
+    }
+
+    pub fn auth_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.auth_timeout_seconds)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,13 +169,57 @@ pub struct AuthConfig {
     pub allow_plaintext: bool,
     /// Milliseconds a failed login waits before its answer, to slow password guessing.
     pub failure_delay_ms: u64,
+    /// Failed logins from one address answered without the growing delay.
+    pub free_failures: u32,
+    /// The first growing delay (milliseconds); it doubles per further failure.
+    pub base_delay_ms: u64,
+    /// The growing delay's cap (milliseconds).
+    pub max_delay_ms: u64,
+    /// Failures are counted over this many seconds.
+    pub failure_window_secs: u64,
+    /// Failures from one address within the window that lock the address out (0: never).
+    pub lockout_address_failures: u32,
+    /// Failures for one account from all addresses within the window that lock the account
+    /// for addresses that never logged in to it (0: never).
+    pub lockout_account_failures: u32,
+    /// How long a lockout lasts (seconds).
+    pub lockout_secs: u64,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
+        let t = mailroom_auth::ThrottleConfig::default();
         AuthConfig {
             allow_plaintext: false,
             failure_delay_ms: 2000,
+            free_failures: t.free_failures,
+            base_delay_ms: millis(t.base_delay),
+            max_delay_ms: millis(t.max_delay),
+            failure_window_secs: t.window.as_secs(),
+            lockout_address_failures: t.ip_lockout_failures,
+            lockout_account_failures: t.account_lockout_failures,
+            lockout_secs: t.lockout.as_secs(),
+        }
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl AuthConfig {
+    /// The login throttle's settings.
+    pub fn throttle(&self) -> mailroom_auth::ThrottleConfig {
+        use std::time::Duration;
+        mailroom_auth::ThrottleConfig {
+            free_failures: self.free_failures,
+            base_delay: Duration::from_millis(self.base_delay_ms),
+            max_delay: Duration::from_millis(self.max_delay_ms),
+            window: Duration::from_secs(self.failure_window_secs),
+            ip_lockout_failures: self.lockout_address_failures,
+            account_lockout_failures: self.lockout_account_failures,
+            lockout: Duration::from_secs(self.lockout_secs),
+            ..mailroom_auth::ThrottleConfig::default()
         }
     }
 }
@@ -194,6 +316,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./mailroom-data"),
             hostname: "localhost".into(),
             tls: TlsConfig::default(),
+            limits: LimitsConfig::default(),
             auth: AuthConfig::default(),
             imap: ImapSection::default(),
             pop3: Pop3Section::default(),
@@ -201,6 +324,7 @@ impl Default for Config {
             submission: Listeners::default(),
             lmtp: Listeners::default(),
             http: Listeners::default(),
+            outbound: OutboundSection::default(),
             storage: StorageConfig::default(),
             backup: BackupConfig::default(),
         }
@@ -240,6 +364,27 @@ mod tests {
         assert!(toml::from_str::<Config>("hostnme = \"x\"").is_err());
         assert!(toml::from_str::<Config>("[imap]\nlisten = \"not a list\"").is_err());
         assert_eq!(config.pop3.policy, "keep");
+    }
+
+    #[test]
+    fn limits_and_certs_dir() {
+        let example: Config = toml::from_str(include_str!("../../../mailroom.example.toml"))
+            .expect("the example config parses");
+        assert_eq!(example.limits.connections_per_ip, 20);
+        assert_eq!(example.limits.commands().per_second, 50);
+        let config: Config = toml::from_str(
+            "[tls]\ncerts_dir = \"/etc/mailroom/certs\"\n\
+             [limits]\nconnections_per_ip = 5\nauth_timeout_seconds = 30\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.tls.certs_dir,
+            Some(PathBuf::from("/etc/mailroom/certs"))
+        );
+        assert_eq!(config.limits.connections_per_ip, 5);
+        assert_eq!(config.limits.auth_timeout().as_secs(), 30);
+        assert_eq!(config.limits.connections_total, 1000);
+        assert!(toml::from_str::<Config>("[limits]\nconnections = 5").is_err());
     }
 
     #[test]

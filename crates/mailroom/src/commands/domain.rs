@@ -6,11 +6,35 @@ use mailroom_store::{Directory, Domain, DomainUpdate};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
 
-pub async fn run(store: SqliteStore, cmd: DomainCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    store: SqliteStore,
+    cmd: DomainCommand,
+    hostname: &str,
+) -> anyhow::Result<ExitCode> {
     match cmd {
         DomainCommand::Add { name } => {
             let domain = store.add_domain(&name).await?;
+            let domain = with_dkim_key(&store, domain).await?;
             println!("domain {} added", domain.name);
+            println!(
+                "publish these DNS records (`mailroom domain dns {}` shows them again):",
+                domain.name
+            );
+            print_dns(&domain, hostname);
+        }
+        DomainCommand::Dns { name } => {
+            let domain = store
+                .list_domains()
+                .await?
+                .into_iter()
+                .find(|d| {
+                    d.name
+                        .eq_ignore_ascii_case(name.trim().trim_end_matches('.'))
+                })
+                .with_context(|| format!("no domain {name}"))?;
+            // Domains added before DKIM signing existed get their key now.
+            let domain = with_dkim_key(&store, domain).await?;
+            print_dns(&domain, hostname);
         }
         DomainCommand::List => {
             for domain in store.list_domains().await? {
@@ -48,6 +72,32 @@ pub async fn run(store: SqliteStore, cmd: DomainCommand) -> anyhow::Result<ExitC
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Gives the domain a DKIM key if it has none. The selector carries the month it was made, so
+/// a future key can be published beside it before signing switches over.
+async fn with_dkim_key(store: &SqliteStore, domain: Domain) -> anyhow::Result<Domain> {
+    if domain.dkim.is_some() {
+        return Ok(domain);
+    }
+    let today = time::OffsetDateTime::now_utc();
+    let selector = format!("mr{:04}{:02}", today.year(), u8::from(today.month()));
+    let key = tokio::task::spawn_blocking(move || mailroom_smtp::dkim::generate_key(&selector))
+        .await?
+        .context("generating the DKIM key")?;
+    let update = DomainUpdate {
+        dkim: Some(Some(key)),
+        ..Default::default()
+    };
+    Ok(store.update_domain(&domain.name, update).await?)
+}
+
+/// Every record the domain needs, as zone-file lines: MX, SPF, DKIM, DMARC and the RFC 6186
+/// SRV records mail programs use to find the servers.
+fn print_dns(domain: &Domain, hostname: &str) {
+    for record in mailroom_smtp::dkim::dns_records(&domain.name, hostname, domain.dkim.as_ref()) {
+        println!("{record}");
+    }
 }
 
 fn describe(d: &Domain) -> String {

@@ -6,6 +6,7 @@ pub(crate) mod backup;
 mod check;
 mod deliver;
 mod domain;
+pub(crate) mod queue;
 mod quota;
 mod recover;
 pub(crate) mod serve;
@@ -27,7 +28,9 @@ pub const EX_CONFIG: u8 = 78;
 pub async fn run(command: Command, config: Config) -> ExitCode {
     let result = match command {
         Command::Serve { demo } => serve::run(&config, demo).await,
-        Command::Domain(cmd) => with_store(&config, |s| domain::run(s, cmd)).await,
+        Command::Domain(cmd) => {
+            with_store(&config, |s| domain::run(s, cmd, &config.hostname)).await
+        }
         Command::Account(cmd) => with_store(&config, |s| account::run(s, cmd)).await,
         Command::Alias(cmd) => with_store(&config, |s| alias::run(s, cmd)).await,
         Command::Deliver { recipients } => return deliver::run(&config, recipients).await,
@@ -35,6 +38,7 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
         Command::Recover(cmd) => with_store(&config, |s| recover::run(s, cmd)).await,
         Command::Quota(cmd) => with_store(&config, |s| quota::run(s, cmd)).await,
         Command::Backup(cmd) => backup::run(&config, cmd).await,
+        Command::Queue(cmd) => with_store(&config, |s| queue::run(s, cmd, &config)).await,
         Command::Export {
             address,
             format,

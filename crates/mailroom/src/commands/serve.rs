@@ -1,15 +1,16 @@
 //! `mailroom serve`: opens the store and TLS, starts the background jobs and the listeners,
-//! and runs until SIGINT or SIGTERM.
+//! and runs until SIGINT or SIGTERM; SIGHUP reloads the TLS certificates.
 
-use crate::commands::open_store;
+use crate::commands::{open_store, queue};
 use crate::config::{Config, Listeners};
 use anyhow::Context;
 use mailroom_auth::Authenticator;
 use mailroom_auth::hash_password;
 use mailroom_imap::{ImapConfig, ImapServer};
-use mailroom_net::{TlsAcceptor, TlsFiles, bind_all, load_or_create_tls};
+use mailroom_net::{CertSources, CertStore, TlsAcceptor, TlsFiles, bind_all};
+use mailroom_outbound::QueueRunner;
 use mailroom_pop3::{Pop3Config, Pop3Server};
-use mailroom_smtp::{Mode, SmtpConfig, SmtpServer};
+use mailroom_smtp::{Dns, Mode, SmtpConfig, SmtpServer};
 use mailroom_store::{
     Directory, Maintenance, Messages, NewAccount, Pop3Policy, Recovery, SpecialUse, Store,
 };
@@ -17,7 +18,7 @@ use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 const DEMO_ADDRESS: &str = "demo@example.test";
 const DEMO_PASSWORD: &str = "demo";
@@ -38,11 +39,17 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         (None, None) => None,
         _ => anyhow::bail!("[tls] needs both cert and key"),
     };
-    let tls = load_or_create_tls(
-        tls_files.as_ref(),
-        &config.data_dir.join("tls"),
-        &config.hostname,
-    )?;
+    let certs = CertStore::open(CertSources {
+        default: tls_files,
+        certs_dir: config.tls.certs_dir.clone(),
+        self_signed_dir: config.data_dir.join("tls"),
+        hostname: config.hostname.clone(),
+    })?;
+    tracing::info!("TLS: {}", certs.summary());
+    let tls = certs.acceptor()?;
+    // Registered before the listeners start, so a SIGHUP from then on reloads (and never
+    // kills, SIGHUP's default) the server.
+    let _reloader = reload_certificates_on_sighup(certs)?;
     if demo {
         ensure_demo_account(&store).await?;
     }
@@ -59,14 +66,26 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         ))
     });
     let shared: Arc<dyn Store> = Arc::new(store.clone());
-    let auth = Authenticator::new(shared.clone());
+    let auth = Authenticator::new(shared.clone())
+        .with_throttle(
+            config.auth.throttle(),
+            Arc::new(mailroom_store::SystemClock),
+        )
+        .with_secret(&server_secret(&config.data_dir).context("the server secret")?);
     let (stop, stopped) = watch::channel(false);
     start_imap(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
     start_pop3(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
-    start_smtp(config, shared.clone(), tls.clone(), &stopped).await?;
-    for (protocol, listeners) in [("submission", &config.submission), ("http", &config.http)] {
-        announce_unbuilt(protocol, listeners);
-    }
+    let queue_wakeup = start_outbound_queue(config, shared.clone(), &stopped)?;
+    start_smtp(
+        config,
+        shared.clone(),
+        auth.clone(),
+        tls.clone(),
+        queue_wakeup,
+        &stopped,
+    )
+    .await?;
+    announce_unbuilt("http", &config.http);
     tracing::info!(data_dir = %config.data_dir.display(), "mailroom is running");
     shutdown_signal().await;
     tracing::info!("shutting down");
@@ -101,6 +120,9 @@ async fn start_imap(
             max_literal: config.storage.max_message_size.as_u64(),
             max_connections_per_user: config.imap.max_connections_per_user,
             max_connections: config.imap.max_connections,
+            max_connections_per_ip: config.limits.connections_per_ip,
+            commands: config.limits.commands(),
+            auth_timeout: config.limits.auth_timeout(),
             recently_deleted: config.imap.recently_deleted.clone(),
             ..ImapConfig::default()
         },
@@ -137,6 +159,10 @@ async fn start_pop3(
             allow_plaintext_auth: config.auth.allow_plaintext,
             default_policy,
             auth_failure_delay: Duration::from_millis(config.auth.failure_delay_ms),
+            auth_timeout: config.limits.auth_timeout(),
+            max_connections: config.limits.connections_total,
+            max_connections_per_ip: config.limits.connections_per_ip,
+            commands: config.limits.commands(),
             ..Pop3Config::default()
         },
     );
@@ -153,29 +179,73 @@ async fn start_pop3(
     .await
 }
 
-/// Inbound mail: MX on [smtp] listen (STARTTLS; implicit TLS on listen_tls) and LMTP on
-/// [lmtp] listen for an MTA in front.
+/// The outbound queue runner: delivers what submission queued (and bounces), woken at once by
+/// every enqueue and every `QUEUE_POLL` otherwise. Returns the wake-up for the SMTP servers.
+fn start_outbound_queue(
+    config: &Config,
+    store: Arc<dyn Store>,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<Arc<Notify>> {
+    let runner = QueueRunner::new(
+        store,
+        Arc::new(mailroom_store::SystemClock),
+        queue::runner_config(config),
+    )
+    .context("[outbound] relay")?;
+    let wakeup = runner.notifier();
+    tokio::spawn(runner.run(stop_signal(stopped)));
+    Ok(wakeup)
+}
+
+/// SMTP in all three roles: the MX on [smtp] (STARTTLS; implicit TLS on listen_tls), LMTP on
+/// [lmtp] for an MTA in front, and submission on [submission] (587 STARTTLS, 465 implicit TLS)
+/// for users sending mail with AUTH.
 async fn start_smtp(
     config: &Config,
     store: Arc<dyn Store>,
+    auth: Authenticator,
     tls: TlsAcceptor,
+    queue_wakeup: Arc<Notify>,
     stopped: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let settings = SmtpConfig {
         hostname: config.hostname.clone(),
         max_message_size: config.storage.max_message_size.as_u64(),
+        max_connections: config.limits.connections_total,
+        max_connections_per_ip: config.limits.connections_per_ip,
+        allow_plaintext_auth: config.auth.allow_plaintext,
+        verify_loopback: false,
         ..SmtpConfig::default()
+    };
+    // The MX checks SPF, DKIM and DMARC with the system's resolver; without one it still
+    // accepts mail, unchecked.
+    let dns = match Dns::system() {
+        Ok(dns) => Some(Arc::new(dns)),
+        Err(e) => {
+            tracing::warn!("no DNS resolver, inbound SPF/DKIM/DMARC checks are off: {e}");
+            None
+        }
     };
     for (protocol, mode, listeners) in [
         ("smtp", Mode::Mx, &config.smtp),
         ("lmtp", Mode::Lmtp, &config.lmtp),
+        ("submission", Mode::Submission, &config.submission),
     ] {
-        let server = Arc::new(SmtpServer::new(
-            store.clone(),
-            Some(tls.clone()),
-            settings.clone(),
-            mode,
-        ));
+        if listeners.is_empty() {
+            continue;
+        }
+        let mut settings = settings.clone();
+        if mode == Mode::Lmtp {
+            // Every LMTP connection comes from the MTA in front: one address.
+            settings.max_connections_per_ip = 0;
+        }
+        let mut server = SmtpServer::new(store.clone(), Some(tls.clone()), settings, mode)
+            .with_authenticator(auth.clone())
+            .with_queue_wakeup(queue_wakeup.clone());
+        if let (Mode::Mx, Some(dns)) = (mode, &dns) {
+            server = server.with_dns(dns.clone());
+        }
+        let server = Arc::new(server);
         listen(
             protocol,
             &listeners.listen,
@@ -224,6 +294,35 @@ fn announce_unbuilt(protocol: &str, listeners: &Listeners) {
     }
 }
 
+/// 32 random bytes kept in `data_dir/server-secret` (created at first start, mode 0600): the
+/// authenticator derives SCRAM's stand-in salts for unknown names from it, so they stay the
+/// same across restarts like real salts do.
+fn server_secret(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    let path = data_dir.join("server-secret");
+    match std::fs::read(&path) {
+        Ok(secret) if secret.len() >= 32 => return Ok(secret),
+        Ok(_) => anyhow::bail!(
+            "{} is too short; remove it to make a new one",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    let mut secret = vec![0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut secret)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(&secret)?;
+    file.sync_all()?;
+    Ok(secret)
+}
+
 async fn ensure_demo_account(store: &SqliteStore) -> anyhow::Result<()> {
     if store.account_by_address(DEMO_ADDRESS).await?.is_some() {
         return Ok(());
@@ -236,9 +335,10 @@ async fn ensure_demo_account(store: &SqliteStore) -> anyhow::Result<()> {
     {
         store.add_domain("example.test").await?;
     }
-    let hash = hash_password(DEMO_PASSWORD)?;
+    let mut new = NewAccount::new(DEMO_ADDRESS, hash_password(DEMO_PASSWORD)?);
+    new.scram_sha256 = Some(mailroom_auth::scram_credentials(DEMO_PASSWORD)?);
     store
-        .create_account(NewAccount::new(DEMO_ADDRESS, hash))
+        .create_account(new)
         .await
         .context("creating the demo account")?;
     tracing::info!("demo account created: {DEMO_ADDRESS} / password \"{DEMO_PASSWORD}\"");
@@ -422,6 +522,32 @@ fn until_next(minute: u32) -> Duration {
     let target = i64::from(minute) * 60;
     let wait = (target - now_secs).rem_euclid(86_400);
     Duration::from_secs(if wait == 0 { 86_400 } else { wait as u64 })
+}
+
+/// SIGHUP re-reads every certificate (after a renewal); a broken file keeps the old ones.
+#[cfg(unix)]
+fn reload_certificates_on_sighup(
+    certs: Arc<CertStore>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    Ok(tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match certs.reload() {
+                Ok(summary) => tracing::info!("TLS certificates reloaded: {summary}"),
+                Err(e) => {
+                    tracing::error!("TLS certificates not reloaded, the old ones stay: {e}")
+                }
+            }
+        }
+    }))
+}
+
+#[cfg(not(unix))]
+fn reload_certificates_on_sighup(
+    _certs: Arc<CertStore>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    Ok(tokio::spawn(async {}))
 }
 
 async fn shutdown_signal() {

@@ -28,35 +28,7 @@ impl Server {
         setup(&Admin {
             config: config.clone(),
         });
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
-            .arg("--config")
-            .arg(&config)
-            .arg("serve")
-            .stderr(Stdio::piped())
-            .env("MAILROOM_LOG", "info")
-            .env("NO_COLOR", "1")
-            .spawn()
-            .expect("spawn server");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut ports = HashMap::new();
-        loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("server starts");
-            let plain = strip_ansi(&line);
-            if let Some((proto, port)) = listening(&plain) {
-                ports.insert(proto, port);
-            }
-            if plain.contains("mailroom is running") {
-                break;
-            }
-        }
+        let (child, ports) = spawn_serve(&config);
         Server {
             dir,
             config,
@@ -81,6 +53,61 @@ impl Server {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILLs the server: no shutdown, no flush, sockets reset. Returns once it is gone.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGKILLs the server if it runs, then starts it again on the same data directory and
+    /// config and waits until it runs. The listeners get new ports (read back into `ports`).
+    pub fn kill9_and_restart(&mut self) {
+        self.kill9();
+        let (child, ports) = spawn_serve(&self.config);
+        self.child = child;
+        self.ports = ports;
+    }
+}
+
+/// Starts `mailroom serve` with `config` and waits for "mailroom is running"; returns the
+/// process and its listeners' ports.
+fn spawn_serve(config: &Path) -> (Child, HashMap<String, u16>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .env("MAILROOM_LOG", "info")
+        .env("NO_COLOR", "1")
+        .spawn()
+        .expect("spawn server");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut ports = HashMap::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server starts");
+        let plain = strip_ansi(&line);
+        if let Some((proto, port)) = listening(&plain) {
+            ports.insert(proto, port);
+        }
+        if plain.contains("mailroom is running") {
+            break;
+        }
+    }
+    (child, ports)
 }
 
 impl Drop for Server {
