@@ -344,3 +344,55 @@ async fn dsn_for_local_recipients_and_accepted_for_remote_ones() {
     }
     assert!(!report.contains("carol@remote.example"), "{report}");
 }
+
+/// SCRAM-SHA-256 (RFC 7677) over AUTH: server-first as a 334, the server's signature as a last
+/// 334 answered with an empty line, then 235; a wrong password fails like any other.
+#[tokio::test]
+async fn auth_scram_sha256() {
+    use mailroom_auth::scram;
+    let h = submission(config()).await;
+    let ann = h
+        .store
+        .account_by_address("ann@example.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let keys = mailroom_store::AccountUpdate {
+        scram_sha256: Some(Some(scram::scram_credentials(PASSWORD).unwrap())),
+        ..Default::default()
+    };
+    h.store.update_account(ann.id, keys).await.unwrap();
+    for (password, expected) in [(PASSWORD, "235 2.7.0"), ("wrong", "535 5.7.8")] {
+        let mut c = Client::connect(&h).await;
+        let ehlo = c.cmd("EHLO client.example").await;
+        assert!(ehlo.contains("AUTH PLAIN LOGIN SCRAM-SHA-256"), "{ehlo}");
+        let bare = "n=ann@example.test,r=fyko+d2lbbFgONRv9qkxdawL";
+        let reply = c
+            .cmd(&format!(
+                "AUTH SCRAM-SHA-256 {}",
+                b64(&format!("n,,{bare}"))
+            ))
+            .await;
+        let challenge = reply.strip_prefix("334 ").expect("server-first");
+        let server_first = String::from_utf8(STANDARD.decode(challenge).unwrap()).unwrap();
+        let (client_final, server_final) =
+            scram::client_final(password, "n,,", bare, &server_first).unwrap();
+        let reply = c.cmd(&b64(&client_final)).await;
+        if password == PASSWORD {
+            let signature = reply.strip_prefix("334 ").expect("server-final");
+            let signature = String::from_utf8(STANDARD.decode(signature).unwrap()).unwrap();
+            assert_eq!(signature, server_final);
+            let done = c.cmd("").await;
+            assert!(done.starts_with(expected), "{done}");
+            c.transaction(
+                "ann@example.test",
+                &["bob@example.test"],
+                MESSAGE.as_bytes(),
+                "250",
+            )
+            .await;
+        } else {
+            assert!(reply.starts_with(expected), "{reply}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
-//! AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN mechanisms, on submission only. The
-//! exchange reads its continuation lines itself: they are SASL responses, not commands.
+//! AUTH (RFC 4954) with the PLAIN (RFC 4616), LOGIN and SCRAM-SHA-256 (RFC 5802, RFC 7677)
+//! mechanisms, on submission only. The exchange reads its continuation lines itself: they are
+//! SASL responses, not commands.
 
 use super::{Flow, Session, User};
 use crate::connection::{Connection, Line};
@@ -66,6 +67,7 @@ impl Session {
                 let password = decode_login_field(&decode64(&password)?).map_err(sasl_error)?;
                 Credentials { username, password }
             }
+            "SCRAM-SHA-256" => return self.scram(conn, initial).await,
             _ => return Err(SmtpError::UnknownMechanism),
         };
         let outcome = self
@@ -78,6 +80,61 @@ impl Session {
                 self.peer.ip(),
             )
             .await;
+        self.finish_auth(conn, &credentials.username, outcome).await
+    }
+
+    /// SCRAM-SHA-256: client-first (initial response or after an empty 334), server-first as a
+    /// 334 challenge, client-final, then the server's signature as a last 334 challenge that
+    /// the client answers with an empty line before the 235 (RFC 4954 §4).
+    async fn scram(
+        &mut self,
+        conn: &mut Connection,
+        initial: Option<String>,
+    ) -> Result<Flow, SmtpError> {
+        let auth = self.shared.authenticator.clone();
+        let peer = self.peer.ip();
+        let first = match initial {
+            Some(r) => r,
+            None => match self.challenge(conn, "").await? {
+                Some(line) => line,
+                None => return Ok(Flow::Close),
+            },
+        };
+        let (exchange, server_first) = match auth.scram_start(&decode64(&first)?, peer).await {
+            Ok(started) => started,
+            Err(AuthError::Sasl(_)) => return Err(SmtpError::AuthMalformed),
+            Err(e) => return self.finish_auth(conn, "", Err(e)).await,
+        };
+        let Some(last) = self
+            .challenge_owned(conn, STANDARD.encode(server_first))
+            .await?
+        else {
+            return Ok(Flow::Close);
+        };
+        let outcome = auth
+            .scram_finish(exchange, &decode64(&last)?, Protocols::SUBMISSION, peer)
+            .await;
+        let (account, server_final) = match outcome {
+            Ok(done) => done,
+            Err(e) => return self.finish_auth(conn, "", Err(e)).await,
+        };
+        match self
+            .challenge_owned(conn, STANDARD.encode(server_final))
+            .await?
+        {
+            Some(_) => self.finish_auth(conn, "", Ok(account)).await,
+            None => Ok(Flow::Close),
+        }
+    }
+
+    /// The answer to a finished exchange: 235 and the session's user, or the failure after the
+    /// throttle's delay.
+    async fn finish_auth(
+        &mut self,
+        conn: &mut Connection,
+        username: &str,
+        outcome: Result<mailroom_store::Account, AuthError>,
+    ) -> Result<Flow, SmtpError> {
         match outcome {
             Ok(account) => {
                 tracing::info!(peer = %self.peer, user = %account.address, "AUTH succeeded");
@@ -97,7 +154,7 @@ impl Session {
                 Err(SmtpError::AuthUnavailable)
             }
             Err(e) => {
-                tracing::info!(peer = %self.peer, user = %credentials.username, "AUTH failed: {e}");
+                tracing::info!(peer = %self.peer, user = %username, "AUTH failed: {e}");
                 // The throttle's delay slows a guesser down; the answer is the same whatever
                 // the reason (no user enumeration).
                 let delay = e.delay();
@@ -114,6 +171,14 @@ impl Session {
         &mut self,
         conn: &mut Connection,
         prompt: &'static str,
+    ) -> Result<Option<String>, SmtpError> {
+        self.challenge_owned(conn, prompt.to_string()).await
+    }
+
+    async fn challenge_owned(
+        &mut self,
+        conn: &mut Connection,
+        prompt: String,
     ) -> Result<Option<String>, SmtpError> {
         conn.queue(&Reply::plain(334, vec![prompt.into()]).to_bytes());
         if conn.flush().await.is_err() {

@@ -295,7 +295,7 @@ impl Session {
             }
             // RFC 4954 §4 and RFC 8314 §3: AUTH only where a password may be sent.
             if self.auth_allowed(conn) {
-                lines.push("AUTH PLAIN LOGIN".into());
+                lines.push("AUTH PLAIN LOGIN SCRAM-SHA-256".into());
             }
         }
         conn.queue(&Reply::plain(250, lines).to_bytes());
