@@ -7,6 +7,11 @@
 # env:   MAILROOM_BIN=path   use this binary and skip the release build
 #        LOAD_ARGS="..."     extra arguments for load_imap.py (e.g. "--deliver-rate 50 --think 1")
 #        IMAP_PORT / LMTP_PORT (23143 / 23024)    KEEP=1 keeps the data dir and log
+#        STEADY=1            adds --steady to LOAD_ARGS: one janitor connection per account keeps
+#                            INBOX and Drafts near --preload messages (UID STORE \Deleted + UID
+#                            EXPUNGE every 2 s; --steady-every N in LOAD_ARGS changes that), so
+#                            RSS can be judged without the mailboxes growing.
+#                            e.g. STEADY=1 bench/load.sh 1000 300 10
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -85,6 +90,9 @@ done
 grep -q "mailroom is running" "$work/server.log" || { echo "server did not start" >&2; exit 1; }
 echo "mailroom $("$bin" --version 2>/dev/null || true) pid $pid; $sessions sessions, ${duration}s, $accounts accounts"
 
+if [ -n "${STEADY:-}" ] && [ "${STEADY}" != 0 ]; then
+    LOAD_ARGS="--steady ${LOAD_ARGS:-}"
+fi
 status=0
 # shellcheck disable=SC2086
 python3 "$here/load_imap.py" --imap-port "$imap_port" --lmtp-port "$lmtp_port" --pid "$pid" \

@@ -11,7 +11,20 @@ usage:
   load_imap.py --imap-port 22143 --lmtp-port 22024 --pid SERVER_PID \
       [--sessions 1000] [--duration 300] [--accounts 10] \
       [--user-template 'load%d@example.test'] [--password pass] \
-      [--deliver-rate 20] [--preload 50] [--think 2.0] [--smtp]
+      [--deliver-rate 20] [--preload 50] [--think 2.0] [--smtp] \
+      [--steady [--steady-every 2.0]]
+
+--steady: mail keeps arriving (deliveries into INBOX, APPENDs into Drafts), so every
+session's view grows with its mailbox and the server's memory grows with it. With --steady
+one extra "janitor" connection per account (logged in like the sessions, not counted among
+them) wakes every --steady-every seconds, SELECTs INBOX and Drafts, and when a folder holds
+more than --preload messages marks the oldest surplus \\Deleted and removes them (UID STORE
++ UID EXPUNGE, RFC 4315 UIDPLUS), so each folder stays near --preload messages and RSS
+should go flat. Its commands are reported in their own "janitor" table (not in the main one
+or the operation count); its errors count like the others ("janitor ..." kinds). Sessions
+then see messages vanish: a NO to a sequence-number FETCH/STORE is not an error when the
+NOOP sent right after it reports an EXPUNGE of a message in that command's range (RFC 2180
+§4.1/4.2 lets a server refuse those); such answers are counted as "expunge races".
 
 Point it only at a test server on 127.0.0.1: it flags and appends messages. Exit status 1
 when any error was counted, so a CI job can gate on it.
@@ -35,6 +48,8 @@ OPS = {
     "APPEND": 5,
     "SELECT": 5,
 }
+# Folders the load adds mail to (deliveries: INBOX; APPEND: Drafts); --steady trims them.
+STEADY_FOLDERS = ("INBOX", "Drafts")
 WARMUP_EXTRA = 10.0  # seconds after the last session logged in that count as warm-up
 RSS_EVERY = 5.0
 IO_TIMEOUT = 60.0  # a server silent this long counts as an error ("timeout")
@@ -47,6 +62,10 @@ class Stats:
         self.examples = {}  # kind -> first example text
         self.logged_in = 0
         self.reconnects = 0
+        self.janitor_lat = defaultdict(list)  # --steady: janitor command -> [seconds]
+        self.janitor_expunged = 0  # messages the janitors removed
+        self.races = Counter()  # --steady: NO answers explained by a concurrent EXPUNGE
+        self.race_examples = {}
 
     def record(self, cmd, seconds):
         self.lat[cmd].append(seconds)
@@ -54,6 +73,10 @@ class Stats:
     def error(self, kind, text=""):
         self.errors[kind] += 1
         self.examples.setdefault(kind, text[:200])
+
+    def race(self, kind, text=""):
+        self.races[kind] += 1
+        self.race_examples.setdefault(kind, text[:200])
 
 
 class ProtocolError(Exception):
@@ -70,6 +93,7 @@ class Imap:
         self.r, self.w = reader, writer
         self.n = 0
         self.exists = 0
+        self.expunged = 0  # EXPUNGE responses seen (and UIDs in VANISHED)
         self.logging_out = False
 
     @classmethod
@@ -109,6 +133,7 @@ class Imap:
                 self.exists = int(parts[1])
             elif parts[2].startswith(b"EXPUNGE"):
                 self.exists = max(0, self.exists - 1)
+                self.expunged += 1
 
     async def send(self, data):
         self.w.write(data)
@@ -239,6 +264,115 @@ async def session(a, n, user, stats, deadline, login_gate, ready):
         await asyncio.sleep(random.uniform(0.5, 2.0))  # back off before reconnecting
 
 
+def expunged_positions(before, untagged):
+    """Sequence numbers (as they were when `before` messages existed) that the `* n
+    EXPUNGE` responses in `untagged` removed; EXISTS growth is tracked on the way."""
+    view = list(range(1, before + 1))
+    gone = set()
+    for resp in untagged:
+        parts = resp.split(b" ", 3)
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue
+        n = int(parts[1])
+        if parts[2].startswith(b"EXISTS"):
+            view.extend([0] * max(0, n - len(view)))  # 0: arrived later, not an original
+        elif parts[2].startswith(b"EXPUNGE") and 1 <= n <= len(view):
+            gone.add(view.pop(n - 1))
+    gone.discard(0)
+    return gone
+
+
+async def tolerant(a, c, stats, text, lo, hi):
+    """`c.command(text)` for a sequence-number FETCH/STORE over lo..hi. Under --steady a NO
+    is forgiven (counted in stats.races) when the NOOP sent right after it reports the
+    EXPUNGE of a message in lo..hi (the janitor removed it meanwhile); anything else still
+    raises. Returns True when the command completed OK."""
+    try:
+        await c.command(text)
+        return True
+    except ProtocolError as e:
+        if not a.steady or not e.kind.endswith(" NO"):
+            raise
+        before = c.exists
+        untagged, _ = await c.command("NOOP")
+        gone = expunged_positions(before, untagged)
+        if not any(lo <= n <= hi for n in gone):
+            raise
+        stats.race(e.kind, e.text)
+        return False
+
+
+async def janitor(a, user, stats, deadline, login_gate):
+    """--steady: one per account. Every --steady-every seconds SELECTs each folder the load
+    adds to and, above --preload messages, removes the oldest surplus (UID STORE \\Deleted +
+    UID EXPUNGE). Reconnects after an error like the sessions do."""
+    def timed(name, t0):
+        stats.janitor_lat["janitor " + name].append(time.monotonic() - t0)
+
+    while time.monotonic() < deadline:
+        c = None
+        try:
+            async with login_gate:
+                t0 = time.monotonic()
+                c = await Imap.connect(a.host, a.imap_port)
+                await c.command('LOGIN "%s" "%s"' % (user, a.password))
+                timed("LOGIN", t0)
+            untagged, tagged = await c.command("CAPABILITY")
+            if b"UIDPLUS" not in b" ".join(untagged + [tagged]).upper():
+                raise ProtocolError("no UIDPLUS", "server does not advertise UIDPLUS")
+            while True:
+                await asyncio.sleep(max(0.0, min(a.steady_every, deadline - time.monotonic())))
+                if time.monotonic() >= deadline:
+                    break
+                for folder in STEADY_FOLDERS:
+                    t0 = time.monotonic()
+                    try:
+                        await c.command("SELECT " + folder)
+                    except ProtocolError as e:
+                        if folder != "INBOX" and "NONEXISTENT" in e.text.upper():
+                            continue  # nothing appended there yet
+                        raise
+                    timed("SELECT", t0)
+                    surplus = c.exists - a.preload
+                    if surplus <= 0:
+                        continue
+                    t0 = time.monotonic()
+                    untagged, _ = await c.command("FETCH 1:%d (UID)" % surplus)
+                    timed("FETCH UID", t0)
+                    uids = []
+                    for resp in untagged:
+                        up = resp.upper()
+                        k = up.find(b"UID ")
+                        if b" FETCH " in up and k >= 0:
+                            digits = up[k + 4:].split(b")")[0].split(b" ")[0]
+                            if digits.isdigit():
+                                uids.append(int(digits))
+                    if not uids:
+                        continue
+                    uid_set = ",".join(str(u) for u in sorted(uids))
+                    t0 = time.monotonic()
+                    await c.command("UID STORE %s +FLAGS.SILENT (\\Deleted)" % uid_set)
+                    timed("UID STORE", t0)
+                    t0 = time.monotonic()
+                    before = c.expunged
+                    await c.command("UID EXPUNGE %s" % uid_set)
+                    timed("UID EXPUNGE", t0)
+                    stats.janitor_expunged += c.expunged - before
+            c.logging_out = True
+            await c.command("LOGOUT")
+            return
+        except ProtocolError as e:
+            stats.error("janitor " + e.kind, e.text)
+        except asyncio.TimeoutError:
+            stats.error("janitor timeout", user)
+        except (ConnectionError, asyncio.IncompleteReadError, OSError) as e:
+            stats.error("janitor disconnect", repr(e))
+        finally:
+            if c:
+                c.close()
+        await asyncio.sleep(random.uniform(0.5, 2.0))
+
+
 async def work(a, c, user, stats, deadline):
     ops, weights = zip(*OPS.items())
     i = 0
@@ -257,11 +391,13 @@ async def work(a, c, user, stats, deadline):
             if random.random() < 0.5:
                 lo = random.randint(1, c.exists)
                 hi = min(c.exists, lo + 20)
-                await c.command("FETCH %d:%d (UID FLAGS RFC822.SIZE ENVELOPE)" % (lo, hi))
-                stats.record("FETCH envelope", time.monotonic() - t0)
+                if await tolerant(a, c, stats, "FETCH %d:%d (UID FLAGS RFC822.SIZE ENVELOPE)"
+                                  % (lo, hi), lo, hi):
+                    stats.record("FETCH envelope", time.monotonic() - t0)
             else:
-                await c.command("FETCH %d BODY.PEEK[]" % random.randint(1, c.exists))
-                stats.record("FETCH body", time.monotonic() - t0)
+                n = random.randint(1, c.exists)
+                if await tolerant(a, c, stats, "FETCH %d BODY.PEEK[]" % n, n, n):
+                    stats.record("FETCH body", time.monotonic() - t0)
         elif op == "SEARCH":
             crit = random.choice(["UNSEEN", "FLAGGED", "SUBJECT quokka", "BODY quokka",
                                   "SINCE 1-Jan-2020"])
@@ -270,8 +406,9 @@ async def work(a, c, user, stats, deadline):
         elif op == "STORE":
             flag = random.choice(["\\Flagged", "\\Seen", "$Label1"])
             sign = random.choice("+-")
-            await c.command("STORE %d %sFLAGS (%s)" % (random.randint(1, c.exists), sign, flag))
-            stats.record("STORE", time.monotonic() - t0)
+            n = random.randint(1, c.exists)
+            if await tolerant(a, c, stats, "STORE %d %sFLAGS (%s)" % (n, sign, flag), n, n):
+                stats.record("STORE", time.monotonic() - t0)
         elif op == "IDLE":
             seconds = min(random.uniform(1.0, a.idle_max), deadline - time.monotonic())
             started, done = await c.idle(max(0.0, seconds))
@@ -394,6 +531,8 @@ async def main_async(a):
     tasks = [asyncio.ensure_future(session(a, n, users[n % len(users)], stats, deadline, gate, ready))
              for n in range(a.sessions)]
     tasks.append(asyncio.ensure_future(deliveries(a, users, stats, deadline, a.deliver_rate)))
+    if a.steady:
+        tasks += [asyncio.ensure_future(janitor(a, u, stats, deadline, gate)) for u in users]
     warm = {}
 
     async def mark_warm():
@@ -432,6 +571,22 @@ def report(a, stats, elapsed, samples, warm, end_rss):
         r = rows[cmd]
         print("%-18s %8d %10.1f %10.1f %10.1f" % (cmd, r["count"], r["p50_ms"], r["p99_ms"],
                                                  r["max_ms"]))
+    janitor = {}
+    if a.steady:
+        print("--steady: janitors kept each folder near %d messages (every %.1f s); "
+              "removed %d message(s); not in the table above:" % (
+                  a.preload, a.steady_every, stats.janitor_expunged))
+        for cmd in sorted(stats.janitor_lat):
+            v = stats.janitor_lat[cmd]
+            janitor[cmd] = {"count": len(v), "p50_ms": pct(v, 50) * 1e3,
+                            "p99_ms": pct(v, 99) * 1e3, "max_ms": max(v) * 1e3}
+            r = janitor[cmd]
+            print("%-18s %8d %10.1f %10.1f %10.1f" % (cmd, r["count"], r["p50_ms"],
+                                                     r["p99_ms"], r["max_ms"]))
+        print("expunge races (NO explained by a concurrent EXPUNGE, not errors): %d" %
+              sum(stats.races.values()))
+        for kind, n in stats.races.most_common():
+            print("  %-24s %6d  e.g. %s" % (kind, n, stats.race_examples[kind].strip()))
     if stats.errors:
         print("ERRORS: %d" % sum(stats.errors.values()))
         for kind, n in stats.errors.most_common():
@@ -453,7 +608,10 @@ def report(a, stats, elapsed, samples, warm, end_rss):
             "%.0f: %.1f" % (t, k / 1024) for t, k in samples))
     print("JSON: " + json.dumps({"sessions": a.sessions, "duration_s": elapsed,
                                  "operations": total, "commands": rows,
-                                 "errors": dict(stats.errors), "rss": rss}))
+                                 "errors": dict(stats.errors), "rss": rss,
+                                 "steady": {"janitor": janitor,
+                                            "expunged": stats.janitor_expunged,
+                                            "races": dict(stats.races)} if a.steady else None}))
 
 
 def main():
@@ -475,6 +633,11 @@ def main():
     ap.add_argument("--idle-max", type=float, default=10.0, help="longest IDLE, seconds")
     ap.add_argument("--login-concurrency", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--steady", action="store_true",
+                    help="one janitor per account keeps INBOX and Drafts near --preload "
+                         "messages (UID STORE \\Deleted + UID EXPUNGE), so data stops growing")
+    ap.add_argument("--steady-every", type=float, default=2.0,
+                    help="seconds between janitor passes (--steady)")
     a = ap.parse_args()
     if (a.smtp and not a.smtp_port) or (not a.smtp and not a.lmtp_port):
         ap.error("give --lmtp-port (or --smtp with --smtp-port)")

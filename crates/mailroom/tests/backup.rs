@@ -13,6 +13,15 @@ struct Env {
     data: std::path::PathBuf,
 }
 
+fn scram_keys(data: &std::path::Path, address: &str) -> Option<String> {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = SqliteStore::open(data).expect("open");
+        let account = store.account_by_address(address).await.unwrap();
+        account.and_then(|a| a.scram_sha256)
+    })
+}
+
 fn env() -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("mailroom.toml");
@@ -92,6 +101,8 @@ fn backup_remove_restore_and_verify() {
         format!("backup {id} ok")
     );
 
+    let keys_before = scram_keys(&env.data, "kim@example.test");
+    assert!(keys_before.is_some(), "account add stores SCRAM keys");
     a.ok(&["account", "remove", "kim@example.test"], b"");
     let restored = a.ok(
         &["backup", "restore", &id, "--account", "kim@example.test"],
@@ -106,6 +117,11 @@ fn backup_remove_restore_and_verify() {
     // The password came back too.
     let out = a.run(&["account", "list"], b"");
     assert!(String::from_utf8_lossy(&out.stdout).contains("kim@example.test"));
+    assert_eq!(
+        scram_keys(&env.data, "kim@example.test"),
+        keys_before,
+        "and the SCRAM keys with it"
+    );
 
     // Restoring a folder that has mail now goes beside it, untouched.
     let again = a.ok(

@@ -268,6 +268,8 @@ pub struct BackupReader {
 pub struct AccountSnapshot {
     pub address: String,
     pub password_hash: String,
+    /// None in backups taken before SCRAM keys existed (schema version 4 and older).
+    pub scram_sha256: Option<String>,
     pub quota_bytes: Option<u64>,
     pub quota_messages: Option<u64>,
     pub protocols: u32,
@@ -334,11 +336,20 @@ impl BackupReader {
 
     /// The account with its mailboxes and messages; None if the backup doesn't have it.
     pub fn account(&self, address: &str) -> Result<Option<AccountSnapshot>> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        // The SCRAM column arrived with schema version 5; older snapshots lack it.
+        let scram = if version >= 5 { "scram_sha256" } else { "NULL" };
         let row = self
             .conn
             .query_row(
-                "SELECT id, address, password_hash, quota_bytes, quota_messages, protocols, pop3_policy
-                 FROM accounts WHERE address = ?1",
+                &format!(
+                    "SELECT id, address, password_hash, quota_bytes, quota_messages, protocols,
+                         pop3_policy, {scram}
+                     FROM accounts WHERE address = ?1"
+                ),
                 [address],
                 |r| {
                     Ok((
@@ -350,6 +361,7 @@ impl BackupReader {
                             quota_messages: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
                             protocols: r.get(5)?,
                             pop3_policy: r.get(6)?,
+                            scram_sha256: r.get(7)?,
                             mailboxes: Vec::new(),
                         },
                     ))

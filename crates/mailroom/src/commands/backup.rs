@@ -158,6 +158,7 @@ async fn restore_account(
                 store.add_domain(domain).await?;
             }
             let mut new = NewAccount::new(address, snapshot.password_hash.clone());
+            new.scram_sha256 = snapshot.scram_sha256.clone();
             new.quota_bytes = snapshot.quota_bytes;
             new.quota_messages = snapshot.quota_messages;
             new.protocols = Protocols(snapshot.protocols);
