@@ -12,7 +12,7 @@ pub fn message_facts(raw: &[u8]) -> MessageFacts {
     match parse(raw) {
         Some(message) if !message.parts.is_empty() => MessageFacts {
             envelope: envelope(&message),
-            body: part_tree(&message, 0, raw, 0),
+            body: part_tree(&message, 0, raw, 0, 0),
             sent_date: message.date().map(|d| d.to_timestamp()),
             subject: message.subject().map(str::to_string),
             references: references(&message),
@@ -163,20 +163,37 @@ fn references(message: &Message<'_>) -> Vec<String> {
 
 /// Builds the part tree rooted at `message.parts[index]`. `base` is added to offsets; it is 0
 /// for parts whose offsets already count from the start of the blob.
-fn part_tree(message: &Message<'_>, index: usize, blob: &[u8], base: u32) -> BodyPart {
+/// Deeper MIME nesting than this is described as a leaf: real mail nests a handful of levels,
+/// and every consumer of the tree (BODYSTRUCTURE, FETCH sections) recurses over it.
+const MAX_PART_DEPTH: usize = 32;
+
+fn part_tree(
+    message: &Message<'_>,
+    index: usize,
+    blob: &[u8],
+    base: u32,
+    depth: usize,
+) -> BodyPart {
     let Some(part) = message.parts.get(index) else {
         return BodyPart::default();
     };
     let mut out = part_fields(part, base);
+    if depth >= MAX_PART_DEPTH {
+        return out;
+    }
     let body = blob
         .get(out.body_start as usize..out.body_end as usize)
         .unwrap_or_default();
     match &part.body {
         PartType::Multipart(children) => {
+            // A part's children come after it in mail-parser's list; an index that doesn't
+            // would make a cycle (the fuzzer found broken input that does), so it is skipped.
             out.children = PartChildren::Multipart(
                 children
                     .iter()
-                    .map(|&child| part_tree(message, child as usize, blob, base))
+                    .map(|&child| child as usize)
+                    .filter(|&child| child > index)
+                    .map(|child| part_tree(message, child, blob, base, depth + 1))
                     .collect(),
             );
         }
@@ -191,7 +208,7 @@ fn part_tree(message: &Message<'_>, index: usize, blob: &[u8], base: u32) -> Bod
             if in_place {
                 out.children = PartChildren::Message(
                     Box::new(envelope(nested)),
-                    Box::new(part_tree(nested, 0, blob, base)),
+                    Box::new(part_tree(nested, 0, blob, base, depth + 1)),
                 );
             } else {
                 out.media_type = "application".into();
@@ -296,6 +313,23 @@ mod tests {
         let raw = include_bytes!("../../tests/fixtures/parser-debug-assert.eml");
         let facts = message_facts(raw);
         assert!(facts.body.body_end as usize <= raw.len());
+        let _ = search_text(raw);
+    }
+
+    /// Broken boundaries that make mail-parser list a multipart among its own descendants (a
+    /// fuzz find that overflowed the stack): the tree is cut where it would loop.
+    #[test]
+    fn a_part_cycle_does_not_recurse_forever() {
+        let raw = include_bytes!("../../tests/fixtures/part-cycle.eml");
+        let facts = message_facts(raw);
+        fn depth(part: &BodyPart) -> usize {
+            match &part.children {
+                PartChildren::Multipart(parts) => 1 + parts.iter().map(depth).max().unwrap_or(0),
+                PartChildren::Message(_, body) => 1 + depth(body),
+                PartChildren::None => 1,
+            }
+        }
+        assert!(depth(&facts.body) <= MAX_PART_DEPTH + 1);
         let _ = search_text(raw);
     }
 
