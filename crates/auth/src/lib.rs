@@ -113,8 +113,12 @@ impl Authenticator {
         }
         match self.verify(address, password).await? {
             Some(account) => {
+                // Only a login that goes through clears the address's failures: the right
+                // password for a disabled account, or one without this protocol, is still
+                // refused and must not reset the count for whoever is guessing from there.
+                let account = check_state(account, protocol)?;
                 self.throttle.success(peer, address);
-                check_state(account, protocol)
+                Ok(account)
             }
             None => Err(self.failed(peer, address)),
         }
@@ -239,6 +243,49 @@ mod tests {
             .authenticate("ann@example.test", "s3cret", Protocols::IMAP, PEER)
             .await;
         assert!(matches!(disabled, Err(AuthError::Disabled)));
+    }
+
+    #[tokio::test]
+    async fn a_refused_right_password_keeps_the_address_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        store.add_domain("example.test").await.unwrap();
+        let mut new = NewAccount::new("ann@example.test", hash_password("s3cret").unwrap());
+        new.protocols = Protocols::IMAP;
+        let ann = store.create_account(new).await.unwrap();
+        let config = ThrottleConfig {
+            free_failures: 0,
+            ..Default::default()
+        };
+        let clock = Arc::new(mailroom_store::ManualClock::new(1_000_000));
+        let auth = Authenticator::new(store.clone()).with_throttle(config, clock);
+        let wrong = |auth: &Authenticator| {
+            let auth = auth.clone();
+            async move {
+                auth.authenticate("ann@example.test", "nope", Protocols::IMAP, PEER)
+                    .await
+                    .unwrap_err()
+                    .delay()
+                    .as_secs()
+            }
+        };
+
+        assert_eq!(wrong(&auth).await, 1);
+        let pop = auth
+            .authenticate("ann@example.test", "s3cret", Protocols::POP3, PEER)
+            .await;
+        assert!(matches!(pop, Err(AuthError::ProtocolDisabled)));
+        assert_eq!(wrong(&auth).await, 2, "not cleared by a protocol refusal");
+        let update = AccountUpdate {
+            enabled: Some(false),
+            ..Default::default()
+        };
+        store.update_account(ann.id, update).await.unwrap();
+        let disabled = auth
+            .authenticate("ann@example.test", "s3cret", Protocols::IMAP, PEER)
+            .await;
+        assert!(matches!(disabled, Err(AuthError::Disabled)));
+        assert_eq!(wrong(&auth).await, 4, "not cleared by a disabled account");
     }
 
     #[tokio::test]

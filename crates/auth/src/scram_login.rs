@@ -82,8 +82,10 @@ impl Authenticator {
         let outcome = exchange.state.finish(client_final);
         match (outcome, exchange.account) {
             (Ok(server_final), Some(account)) => {
+                // As for a password: only a login that goes through clears the failures.
+                let account = check_state(account, protocol)?;
                 self.throttle.success(peer, &exchange.username);
-                Ok((check_state(account, protocol)?, server_final))
+                Ok((account, server_final))
             }
             // Every failure at this step counts, malformed or not: it is where guesses land.
             (Ok(_) | Err(_), _) => Err(self.failed(peer, &exchange.username)),

@@ -11,10 +11,15 @@
 //!   long before the account lock, so the real user elsewhere is never locked out by them;
 //!   only a spread-out attack locks the account, and then only for unknown addresses.
 //!
+//! Both tables have fixed-size keys (an address, a digest of the name), so an entry costs the
+//! same whatever the client typed, and eviction from a full table spares locked entries, so
+//! filling it cannot lift a lockout.
+//!
 //! Time is whole seconds from the injected `Clock`; the delays are returned, not slept, so the
 //! protocol applies them (and tests check them without waiting).
 
 use mailroom_store::Clock;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -43,7 +48,7 @@ pub struct ThrottleConfig {
     pub lockout: Duration,
     /// How long a successful login keeps an address known to the account.
     pub remember_success: Duration,
-    /// Entries per table; the oldest go first when it is full.
+    /// Entries per table; when it is full the oldest unlocked ones go first.
     pub max_entries: usize,
 }
 
@@ -140,9 +145,13 @@ impl From<IpAddr> for IpKey {
     }
 }
 
+/// An account name as counted: SHA-256 of its lower-cased form. SMTP and IMAP accept names
+/// of several KB; keying on the digest keeps every entry the same small size.
+type AccountKey = [u8; 32];
+
 struct Tables {
     ips: HashMap<IpKey, Failures>,
-    accounts: HashMap<String, AccountEntry>,
+    accounts: HashMap<AccountKey, AccountEntry>,
 }
 
 /// The throttle shared by every protocol of the process.
@@ -156,9 +165,10 @@ fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4)
 }
 
-/// Account names are compared as users type them: case-insensitively.
-fn account_key(name: &str) -> String {
-    name.trim().to_lowercase()
+/// Account names are compared as users type them: case-insensitively. The lower-cased copy
+/// lives only for this call; the table keeps the digest.
+fn account_key(name: &str) -> AccountKey {
+    Sha256::digest(name.trim().to_lowercase().as_bytes()).into()
 }
 
 impl Throttle {
@@ -226,6 +236,7 @@ impl Throttle {
             &mut tables.ips,
             max,
             |f| f.expired(now, window),
+            |f| Worth::of(f.locked(now), false),
             |f| f.touched,
         );
         let failures = tables.ips.entry(ip).or_default();
@@ -234,12 +245,7 @@ impl Throttle {
         }
         let count = failures.count;
         let keep = secs(c.remember_success);
-        make_room(
-            &mut tables.accounts,
-            max,
-            |e| e.failures.expired(now, window) && e.known.values().all(|&t| now - t >= keep),
-            |e| e.failures.touched,
-        );
+        make_account_room(&mut tables.accounts, max, now, window, keep);
         let entry = tables.accounts.entry(account_key(account)).or_default();
         if entry
             .failures
@@ -263,11 +269,12 @@ impl Throttle {
         tables.ips.remove(&ip);
         let keep = secs(self.config.remember_success);
         let window = secs(self.config.window);
-        make_room(
+        make_account_room(
             &mut tables.accounts,
             self.config.max_entries,
-            |e| e.failures.expired(now, window) && e.known.values().all(|&t| now - t >= keep),
-            |e| e.failures.touched,
+            now,
+            window,
+            keep,
         );
         let entry = tables.accounts.entry(account_key(account)).or_default();
         if entry.known.len() >= KNOWN_ADDRESSES && !entry.known.contains_key(&ip) {
@@ -299,12 +306,65 @@ impl Throttle {
     }
 }
 
+/// How much an entry is worth keeping when a full table must shed some; the least go first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Worth {
+    /// Only failures: forgetting them gives an attacker a few free guesses at most.
+    Plain,
+    /// Remembers addresses the real user logged in from: forgetting them would lock that user
+    /// out of a later lockout of the account.
+    Known,
+    /// Currently locked out: forgetting it would lift the lockout, which is exactly what an
+    /// attacker filling the table wants.
+    Locked,
+}
+
+impl Worth {
+    fn of(locked: bool, known: bool) -> Self {
+        match (locked, known) {
+            (true, _) => Worth::Locked,
+            (false, true) => Worth::Known,
+            (false, false) => Worth::Plain,
+        }
+    }
+}
+
+/// `make_room` for the account table: an entry expires when its failures have and no
+/// successful login is still remembered.
+fn make_account_room(
+    map: &mut HashMap<AccountKey, AccountEntry>,
+    max: usize,
+    now: i64,
+    window: i64,
+    keep: i64,
+) {
+    let remembers = |e: &AccountEntry| e.known.values().any(|&t| now - t < keep);
+    make_room(
+        map,
+        max,
+        |e| e.failures.expired(now, window) && !remembers(e),
+        |e| Worth::of(e.failures.locked(now), remembers(e)),
+        // A success-only entry has no failure time; its latest login is its age.
+        |e| {
+            let last_login = e.known.values().copied().max().unwrap_or(i64::MIN);
+            e.failures.touched.max(last_login)
+        },
+    );
+}
+
 /// Keeps a table under `max` entries: expired ones go first, then the least recently touched
-/// tenth (a full table of live entries is an attack; forgetting the oldest is the least harm).
+/// tenth, the least worth first (a full table of live entries is an attack; forgetting the
+/// oldest is the least harm).
+///
+/// Locked entries are never evicted while any unlocked one remains, so an attacker cannot lift
+/// a lockout by filling the table. If every entry is locked, the oldest locked ones go anyway:
+/// growing without bound would let the same attacker exhaust memory instead, and locking a
+/// whole table takes far more failures than the lockouts it would lift.
 fn make_room<K: Eq + Hash + Clone, V>(
     map: &mut HashMap<K, V>,
     max: usize,
     expired: impl Fn(&V) -> bool,
+    worth: impl Fn(&V) -> Worth,
     touched: impl Fn(&V) -> i64,
 ) {
     if map.len() < max.max(1) {
@@ -314,10 +374,20 @@ fn make_room<K: Eq + Hash + Clone, V>(
     if map.len() < max.max(1) {
         return;
     }
-    let mut ages: Vec<(i64, K)> = map.iter().map(|(k, v)| (touched(v), k.clone())).collect();
-    ages.sort_by_key(|(t, _)| *t);
+    let mut ages: Vec<(Worth, i64, K)> = map
+        .iter()
+        .map(|(k, v)| (worth(v), touched(v), k.clone()))
+        .collect();
+    let all_locked = ages.iter().all(|(w, _, _)| *w == Worth::Locked);
+    if !all_locked {
+        ages.retain(|(w, _, _)| *w != Worth::Locked);
+    }
+    ages.sort_by_key(|(w, t, _)| (*w, *t));
+    // A tenth at a time so the scan and sort run once per that many insertions. When fewer
+    // than a tenth are unlocked only those go (at least one), and the scan repeats sooner:
+    // the price of keeping the locks, paid only under a very large attack.
     let drop = (map.len() / 10).max(1);
-    for (_, key) in ages.into_iter().take(drop) {
+    for (_, _, key) in ages.into_iter().take(drop) {
         map.remove(&key);
     }
 }
@@ -449,6 +519,113 @@ mod tests {
         }
         let (ips, accounts) = t.sizes();
         assert!(ips <= 100 && accounts <= 100, "{ips} {accounts}");
+    }
+
+    fn spread_ip(i: u32) -> IpAddr {
+        IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i))
+    }
+
+    #[test]
+    fn a_full_table_keeps_a_locked_account() {
+        let (t, clock) = throttle(ThrottleConfig {
+            max_entries: 10,
+            account_lockout_failures: 20,
+            ..Default::default()
+        });
+        for i in 0..20 {
+            t.failure(spread_ip(i), "ann");
+        }
+        let new_ip = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 200));
+        assert!(matches!(t.check(new_ip, "ann"), Verdict::Refuse { .. }));
+        // The attacker now tries to push the lock out with fresh names from fresh addresses;
+        // the locked entry is the oldest, so age alone would evict it first.
+        clock.advance(1);
+        for i in 100..1100 {
+            t.failure(spread_ip(i), &format!("user{i}"));
+        }
+        let (ips, accounts) = t.sizes();
+        assert!(ips <= 10 && accounts <= 10, "{ips} {accounts}");
+        assert!(
+            matches!(t.check(new_ip, "ann"), Verdict::Refuse { .. }),
+            "still locked"
+        );
+    }
+
+    #[test]
+    fn a_full_table_keeps_a_locked_address() {
+        let (t, clock) = throttle(ThrottleConfig {
+            max_entries: 10,
+            ..Default::default()
+        });
+        for _ in 0..10 {
+            t.failure(ATTACKER, "ann");
+        }
+        assert!(matches!(t.check(ATTACKER, "bob"), Verdict::Refuse { .. }));
+        clock.advance(1);
+        for i in 0..1000 {
+            t.failure(spread_ip(i), "ann");
+        }
+        assert!(t.sizes().0 <= 10);
+        assert!(matches!(t.check(ATTACKER, "bob"), Verdict::Refuse { .. }));
+    }
+
+    #[test]
+    fn a_full_table_keeps_known_addresses_over_plain_failures() {
+        let (t, clock) = throttle(ThrottleConfig {
+            max_entries: 10,
+            account_lockout_failures: 20,
+            ..Default::default()
+        });
+        t.success(USER_IP, "ann");
+        clock.advance(1);
+        for i in 0..1000 {
+            t.failure(spread_ip(i), &format!("user{i}"));
+        }
+        for i in 2000..2020 {
+            t.failure(spread_ip(i), "ann");
+        }
+        let new_ip = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 200));
+        assert!(matches!(t.check(new_ip, "ann"), Verdict::Refuse { .. }));
+        assert_eq!(t.check(USER_IP, "ann"), Verdict::Allow, "still known");
+    }
+
+    #[test]
+    fn a_table_of_locked_entries_still_stays_bounded() {
+        let (t, clock) = throttle(ThrottleConfig {
+            max_entries: 5,
+            ip_lockout_failures: 1,
+            account_lockout_failures: 1,
+            ..Default::default()
+        });
+        for i in 0..100 {
+            clock.advance(1);
+            t.failure(spread_ip(i), &format!("user{i}"));
+        }
+        let (ips, accounts) = t.sizes();
+        assert!(ips <= 5 && accounts <= 5, "{ips} {accounts}");
+        assert!(
+            matches!(t.check(spread_ip(99), "x"), Verdict::Refuse { .. }),
+            "the newest lock is kept"
+        );
+    }
+
+    #[test]
+    fn a_long_name_costs_no_more_than_a_short_one() {
+        fn no_heap<T: Copy>(_: &T) {}
+        let long = "A".repeat(10 * 1024);
+        let key = account_key(&long);
+        no_heap(&key);
+        assert_eq!(std::mem::size_of_val(&key), 32);
+        assert_eq!(key, account_key(&format!(" {} ", long.to_lowercase())));
+        assert_ne!(key, account_key("a"));
+
+        let (t, _) = throttle(ThrottleConfig::default());
+        t.failure(ATTACKER, &long);
+        t.failure(ATTACKER, "ann");
+        let tables = t.lock();
+        assert_eq!(tables.accounts.len(), 2);
+        assert!(tables.accounts.contains_key(&key));
+        assert!(tables.accounts.contains_key(&account_key("ANN")));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use mailroom_auth::{
     AuthError, Authenticator, ThrottleConfig, app_password, hash_password, scram, scram_credentials,
 };
-use mailroom_store::{Account, Directory, ManualClock, NewAccount, Protocols};
+use mailroom_store::{Account, AccountUpdate, Directory, ManualClock, NewAccount, Protocols};
 use mailroom_store_sqlite::SqliteStore;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -193,4 +193,32 @@ async fn scram_failures_are_throttled_too() {
         .authenticate("ann@example.test", "s3cret", Protocols::IMAP, ATTACKER)
         .await;
     assert!(matches!(locked, Err(AuthError::InvalidCredentials { .. })));
+}
+
+#[tokio::test]
+async fn scram_on_a_disabled_account_keeps_the_address_failures() {
+    let config = ThrottleConfig {
+        free_failures: 0,
+        ..Default::default()
+    };
+    let f = fixture(config, true).await;
+    let guess = async || {
+        scram_login(&f.auth, "ann@example.test", "guess", ATTACKER)
+            .await
+            .unwrap_err()
+            .delay()
+    };
+    assert_eq!(guess().await, Duration::from_secs(1));
+    let update = AccountUpdate {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    f.store.update_account(f.ann.id, update).await.unwrap();
+    let disabled = scram_login(&f.auth, "ann@example.test", "s3cret", ATTACKER).await;
+    assert!(matches!(disabled, Err(AuthError::Disabled)));
+    assert_eq!(
+        guess().await,
+        Duration::from_secs(2),
+        "the right password for a disabled account clears nothing"
+    );
 }
