@@ -75,31 +75,44 @@ pub struct ClientSettings {
     pub tls: bool,
 }
 
-/// Delivers `envelope` to the first of `targets` that takes the transaction. Returns one result
-/// per recipient, in the envelope's order.
+/// At most this many addresses are tried per delivery, over all targets (like Postfix's
+/// `smtp_mx_address_limit`): a domain listing dozens of unresponsive MX hosts would otherwise
+/// hold the runner for each one's connect and greeting timeouts in turn.
+pub const MAX_ADDRESSES: usize = 5;
+
+/// Delivers `envelope` to the first of `targets` that takes the transaction, trying at most
+/// [`MAX_ADDRESSES`] addresses. Returns one result per recipient, in the envelope's order.
 pub async fn deliver(
     targets: &[Target],
     envelope: &Envelope<'_>,
     settings: &ClientSettings,
 ) -> Vec<RecipientResult> {
     let mut last_failure = None;
+    // A plain list rather than an iterator of closures held across the awaits below, which
+    // would make this future not `Send` for every lifetime (rustc's higher-ranked limitation).
+    let mut candidates: Vec<(&Target, SocketAddr)> = Vec::with_capacity(MAX_ADDRESSES);
     for target in targets {
         for addr in &target.addrs {
-            let mut use_tls = settings.tls;
-            loop {
-                match session(target, *addr, envelope, settings, use_tls).await {
-                    Ok(results) => return results,
-                    // A broken TLS stack on the other side: opportunistic TLS falls back to
-                    // plaintext rather than never delivering (RFC 7435 §3).
-                    Err(failure) if failure.during_tls && use_tls => {
-                        info!(host = %target.host, %addr, error = %failure, "TLS failed, retrying without it");
-                        use_tls = false;
-                    }
-                    Err(failure) => {
-                        info!(host = %target.host, %addr, error = %failure, "host failed, trying the next one");
-                        last_failure = Some(failure);
-                        break;
-                    }
+            if candidates.len() < MAX_ADDRESSES {
+                candidates.push((target, *addr));
+            }
+        }
+    }
+    for (target, addr) in candidates {
+        let mut use_tls = settings.tls;
+        loop {
+            match session(target, addr, envelope, settings, use_tls).await {
+                Ok(results) => return results,
+                // A broken TLS stack on the other side: opportunistic TLS falls back to
+                // plaintext rather than never delivering (RFC 7435 §3).
+                Err(failure) if failure.during_tls && use_tls => {
+                    info!(host = %target.host, %addr, error = %failure, "TLS failed, retrying without it");
+                    use_tls = false;
+                }
+                Err(failure) => {
+                    info!(host = %target.host, %addr, error = %failure, "host failed, trying the next one");
+                    last_failure = Some(failure);
+                    break;
                 }
             }
         }

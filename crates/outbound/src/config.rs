@@ -24,9 +24,14 @@ pub struct OutboundConfig {
     pub interval: Duration,
     /// At most this many messages per run.
     pub batch_size: usize,
-    /// How long a node holds a message's lease while delivering it; must outlast the slowest
-    /// session (the RFC timeouts add up to ~30 minutes for one host).
+    /// How long a node holds a message's lease while delivering it. The lease is renewed
+    /// before each domain, so it must outlast one domain's delivery (`domain_timeout`).
     pub lease_ttl: Duration,
+    /// The most one domain's delivery (routing plus every host tried) may take in a pass; past
+    /// it the domain's recipients are deferred as a temporary failure. Keeps one slow or
+    /// hostile domain from stalling the runner, and must stay well under `lease_ttl` so the
+    /// lease never expires mid-session.
+    pub domain_timeout: Duration,
     /// This node's name as holder of queue leases (default: `hostname`). Must differ between
     /// nodes sharing a store; stable across restarts so a restarted node takes back its own
     /// leases at once.
@@ -49,6 +54,7 @@ impl OutboundConfig {
             interval: Duration::from_secs(60),
             batch_size: 100,
             lease_ttl: Duration::from_secs(60 * 60),
+            domain_timeout: Duration::from_secs(15 * 60),
             route: None,
         }
     }
@@ -65,6 +71,7 @@ impl fmt::Debug for OutboundConfig {
             .field("interval", &self.interval)
             .field("batch_size", &self.batch_size)
             .field("lease_ttl", &self.lease_ttl)
+            .field("domain_timeout", &self.domain_timeout)
             .field("node_id", &self.node_id)
             .field("route", &self.route.as_ref().map(|_| "custom"))
             .finish()

@@ -14,7 +14,7 @@
 //! let mut config = OutboundConfig::new("mail.example.com"); // EHLO name, MAILER-DAEMON@…
 //! config.relay = None;                      // or Some("smarthost:25".into())
 //! let clock = Arc::new(mailroom_store::SystemClock);
-//! let runner = QueueRunner::new(store, clock, config)?; // Err only for an unreadable relay
+//! let runner = QueueRunner::new(store, clock, config)?; // Err: bad relay or timeouts
 //! let wake = runner.notifier();             // submission calls wake.notify_one() after enqueue
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 //! let task = tokio::spawn(runner.run(async { let _ = stopped.await; }));
@@ -29,7 +29,8 @@
 //!
 //! [`OutboundConfig`] fields: `hostname`, `relay`, `max_age` (5 days), `timeouts`
 //! ([`Timeouts`]: connect 30 s and the RFC 5321 §4.5.3.2 values), `tls` (opportunistic
-//! STARTTLS, on), `interval` (60 s), `batch_size` (100), `lease_ttl` (1 h), `node_id` (default
+//! STARTTLS, on), `interval` (60 s), `batch_size` (100), `lease_ttl` (1 h), `domain_timeout` (15 min per
+//! domain and pass), `node_id` (default
 //! `hostname`; must differ between nodes sharing a store) and `route` (a [`mx::Route`] override;
 //! otherwise `relay`, otherwise DNS MX).
 //!

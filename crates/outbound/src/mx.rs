@@ -204,6 +204,9 @@ impl Route for DnsRoute {
                     status: "5.1.2",
                     text: format!("bad address literal [{literal}]"),
                 })?;
+            if !is_public(ip) {
+                return Err(non_public(&format!("[{literal}]")));
+            }
             return Ok(vec![Target {
                 host: literal.to_string(),
                 addrs: vec![SocketAddr::new(ip, SMTP_PORT)],
@@ -242,9 +245,23 @@ impl Route for DnsRoute {
 
         let mut targets = Vec::new();
         let mut last_error = None;
+        let mut refused = false;
         for host in exchanges {
             match addresses(resolver, &host).await {
-                Ok(addrs) if !addrs.is_empty() => targets.push(Target { host, addrs }),
+                Ok(addrs) if !addrs.is_empty() => {
+                    // Anyone can publish MX or A records naming internal hosts; the queue must
+                    // not become a way to reach them.
+                    let public: Vec<SocketAddr> =
+                        addrs.into_iter().filter(|a| is_public(a.ip())).collect();
+                    if public.is_empty() {
+                        refused = true;
+                    } else {
+                        targets.push(Target {
+                            host,
+                            addrs: public,
+                        });
+                    }
+                }
                 Ok(_) => {}
                 Err(e) if implicit && (e.is_nx_domain() || e.is_no_records_found()) => {
                     // RFC 5321 §5.1: neither MX nor address records: undeliverable.
@@ -257,12 +274,47 @@ impl Route for DnsRoute {
                 Err(e) => last_error = Some(format!("{host}: {e}")),
             }
         }
+        if targets.is_empty() && refused && last_error.is_none() {
+            return Err(non_public(domain));
+        }
         if targets.is_empty() {
             return Err(RouteError::Temporary(
                 last_error.unwrap_or_else(|| format!("no address for any MX of {domain}")),
             ));
         }
         Ok(targets)
+    }
+}
+
+/// Whether the public route may connect to `ip`. Loopback, unspecified, private (RFC 1918),
+/// link-local (RFC 3927, RFC 4291 §2.5.6), unique-local (RFC 4193) and multicast addresses are
+/// internal or meaningless as a mail server; an IPv4-mapped IPv6 address is judged as IPv4.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_unspecified()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast())
+        }
+        IpAddr::V6(v6) => {
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+                || v6.is_multicast())
+        }
+    }
+}
+
+/// A destination only reachable through an address we refuse: permanent, since the DNS data
+/// or the literal says so on purpose (RFC 3463 §3.5 X.4.4: unable to route).
+fn non_public(destination: &str) -> RouteError {
+    RouteError::Permanent {
+        code: 550,
+        status: "5.4.4",
+        text: format!("{destination}: refusing to deliver to a non-public address"),
     }
 }
 
@@ -342,13 +394,56 @@ mod tests {
     #[tokio::test]
     async fn address_literals_need_no_dns() {
         let route = DnsRoute::new();
-        let targets = route.targets("[127.0.0.1]").await.unwrap();
-        assert_eq!(targets[0].addrs, vec!["127.0.0.1:25".parse().unwrap()]);
-        let targets = route.targets("[IPv6:::1]").await.unwrap();
-        assert_eq!(targets[0].addrs, vec!["[::1]:25".parse().unwrap()]);
+        let targets = route.targets("[192.0.2.1]").await.unwrap();
+        assert_eq!(targets[0].addrs, vec!["192.0.2.1:25".parse().unwrap()]);
+        let targets = route.targets("[IPv6:2001:db8::1]").await.unwrap();
+        assert_eq!(targets[0].addrs, vec!["[2001:db8::1]:25".parse().unwrap()]);
         assert!(matches!(
             route.targets("[not-an-ip]").await,
             Err(RouteError::Permanent { .. })
         ));
+    }
+
+    #[test]
+    fn internal_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "10.0.0.5",
+            "172.16.1.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.5",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_public(ip), "{ip} must be refused");
+        }
+        for ip in ["192.0.2.1", "8.8.8.8", "2001:db8::1", "2a00:1450::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(is_public(ip), "{ip} must be allowed");
+        }
+    }
+
+    #[tokio::test]
+    async fn internal_address_literals_fail_for_good() {
+        let route = DnsRoute::new();
+        for literal in ["[10.0.0.5]", "[127.0.0.1]", "[IPv6:::1]", "[IPv6:fe80::1]"] {
+            let err = route.targets(literal).await.unwrap_err();
+            match err {
+                RouteError::Permanent { code, status, text } => {
+                    assert_eq!((code, status), (550, "5.4.4"));
+                    assert!(text.contains("refusing to deliver to a non-public address"));
+                }
+                other => panic!("{literal}: {other:?}"),
+            }
+        }
     }
 }

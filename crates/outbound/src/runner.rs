@@ -32,7 +32,8 @@ pub struct RunReport {
     pub bounces: usize,
     /// Due messages skipped because another node holds their lease.
     pub locked: usize,
-    /// Messages left untouched because the store failed for them (logged; retried next pass).
+    /// Messages whose processing hit a store error (logged); their due recipients are deferred
+    /// on the normal schedule, so they back off and expire like any temporary failure.
     pub errors: usize,
 }
 
@@ -53,12 +54,19 @@ pub struct QueueRunner {
 }
 
 impl QueueRunner {
-    /// Fails only on a `relay` setting that can't be read.
+    /// Fails on a `relay` setting that can't be read, or a `domain_timeout` not shorter than
+    /// `lease_ttl` (the lease could then expire mid-session and another node send too).
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         config: OutboundConfig,
     ) -> Result<Self> {
+        if config.domain_timeout >= config.lease_ttl {
+            return Err(OutboundError::Config(format!(
+                "domain_timeout ({:?}) must be shorter than lease_ttl ({:?})",
+                config.domain_timeout, config.lease_ttl
+            )));
+        }
         let route: Arc<dyn Route> = match (&config.route, &config.relay) {
             (Some(route), _) => route.clone(),
             (None, Some(relay)) => {
@@ -143,6 +151,7 @@ impl QueueRunner {
             if let Err(e) = self.process(message.id, &local_domains, &mut report).await {
                 warn!(queue_id = %message.id, error = %e, "delivery attempt not recorded");
                 report.errors += 1;
+                self.defer_after_error(&message, &e, &mut report).await;
             }
             if let Err(e) = self.store.release_lease(&lease, &self.config.node_id).await {
                 warn!(queue_id = %message.id, error = %e, "releasing the queue lease failed");
@@ -175,8 +184,63 @@ impl QueueRunner {
         let content = self.store.read_blob(&message.blob).await?;
 
         let outcomes = self.attempt(&message, &due, local_domains, &content).await;
-        self.record(&message, &due, outcomes, &content, now, report)
+        // A recipient without an outcome was not tried (the lease went to another node): it is
+        // left as it is for that node.
+        let mut tried: Vec<&QueuedRecipient> = Vec::with_capacity(due.len());
+        let mut results = Vec::with_capacity(due.len());
+        for (rcpt, outcome) in due.iter().zip(outcomes) {
+            if let Some(outcome) = outcome {
+                tried.push(rcpt);
+                results.push(outcome);
+            }
+        }
+        if tried.is_empty() {
+            return Ok(());
+        }
+        self.record(&message, &tried, results, &content, now, report)
             .await
+    }
+
+    /// After a store failure (an unreadable blob, a failed read or write), records a temporary
+    /// failure for the message's due recipients through the normal schedule. Without it the
+    /// message would stay due, be tried on every pass, and never expire. A recipient the
+    /// failed pass had already delivered may get the message again: RFC 5321 §6.1 prefers a
+    /// duplicate to a loss.
+    async fn defer_after_error(
+        &self,
+        stale: &QueuedMessage,
+        error: &OutboundError,
+        report: &mut RunReport,
+    ) {
+        // The fresh copy if the store can still give it, else the one `due_messages` returned.
+        let message = match self.store.queued_message(stale.id).await {
+            Ok(Some(message)) => message,
+            Ok(None) => return,
+            Err(_) => stale.clone(),
+        };
+        let now = self.clock.now();
+        let due: Vec<&QueuedRecipient> = message
+            .pending()
+            .filter(|r| r.next_attempt_at <= now)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        // 4.3.0: other or undefined mail system status (RFC 3463 §3.4).
+        let reply = Reply::local(451, "4.3.0", format!("queue processing failed: {error}"));
+        let outcomes = vec![RecipientResult::TempFail(reply); due.len()];
+        // The content may be what failed: a bounce at expiry then carries no original headers.
+        let content = self
+            .store
+            .read_blob(&message.blob)
+            .await
+            .unwrap_or_default();
+        if let Err(e) = self
+            .record(&message, &due, outcomes, &content, now, report)
+            .await
+        {
+            warn!(queue_id = %message.id, error = %e, "recording the failed attempt failed too");
+        }
     }
 
     /// Delivers to every due recipient: local ones through the store, the others over SMTP,
@@ -187,7 +251,7 @@ impl QueueRunner {
         due: &[&QueuedRecipient],
         local_domains: &HashSet<String>,
         content: &[u8],
-    ) -> Vec<RecipientResult> {
+    ) -> Vec<Option<RecipientResult>> {
         let mut results: Vec<Option<RecipientResult>> = vec![None; due.len()];
         let mut local: Vec<(usize, String, AccountId)> = Vec::new();
         let mut remote: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
@@ -242,29 +306,27 @@ impl QueueRunner {
         }
 
         for (domain, group) in remote {
-            self.renew_lease(message.id).await;
+            if !self.renew_lease(message.id).await {
+                // Another node owns the message now and will send to the domains left; going
+                // on would send them twice. What was done so far is still recorded.
+                break;
+            }
             let addresses: Vec<String> = group.iter().map(|(_, a)| a.clone()).collect();
-            let outcomes = match self.route.targets(&domain).await {
-                Ok(targets) => {
-                    let envelope = Envelope {
-                        sender: &message.sender,
-                        recipients: &addresses,
-                        content,
-                    };
-                    client::deliver(&targets, &envelope, &self.settings).await
-                }
-                Err(RouteError::Permanent { code, status, text }) => {
-                    vec![
-                        RecipientResult::PermFail(Reply::local(code, status, text));
-                        addresses.len()
-                    ]
-                }
-                Err(RouteError::Temporary(text)) => {
-                    // 4.4.3: directory server failure (RFC 3463 §3.5).
-                    vec![
-                        RecipientResult::TempFail(Reply::local(451, "4.4.3", text));
-                        addresses.len()
-                    ]
+            let limit = self.config.domain_timeout;
+            let delivery = self.deliver_domain(message, &domain, &addresses, content);
+            // One domain may not hold the runner (and the lease) longer than `domain_timeout`,
+            // whatever its hosts do; the recipients are retried on the normal schedule.
+            let outcomes = match tokio::time::timeout(limit, delivery).await {
+                Ok(outcomes) => outcomes,
+                Err(_) => {
+                    warn!(queue_id = %message.id, %domain, ?limit, "domain delivery timed out");
+                    // 4.4.1: no answer from host (RFC 3463 §3.5).
+                    let reply = Reply::local(
+                        451,
+                        "4.4.1",
+                        format!("delivery to {domain} timed out after {}s", limit.as_secs()),
+                    );
+                    vec![RecipientResult::TempFail(reply); addresses.len()]
                 }
             };
             for ((i, _), outcome) in group.iter().zip(outcomes) {
@@ -273,13 +335,33 @@ impl QueueRunner {
         }
 
         results
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    RecipientResult::TempFail(Reply::local(451, "4.3.0", "no outcome"))
-                })
-            })
-            .collect()
+    }
+
+    /// Routes one domain and hands its recipients to the first host that takes them.
+    async fn deliver_domain(
+        &self,
+        message: &QueuedMessage,
+        domain: &str,
+        addresses: &[String],
+        content: &[u8],
+    ) -> Vec<RecipientResult> {
+        match self.route.targets(domain).await {
+            Ok(targets) => {
+                let envelope = Envelope {
+                    sender: &message.sender,
+                    recipients: addresses,
+                    content,
+                };
+                client::deliver(&targets, &envelope, &self.settings).await
+            }
+            Err(RouteError::Permanent { code, status, text }) => {
+                vec![RecipientResult::PermFail(Reply::local(code, status, text)); addresses.len()]
+            }
+            Err(RouteError::Temporary(text)) => {
+                // 4.4.3: directory server failure (RFC 3463 §3.5).
+                vec![RecipientResult::TempFail(Reply::local(451, "4.4.3", text)); addresses.len()]
+            }
+        }
     }
 
     /// Turns outcomes into the queue's records; bounces first (see below).
@@ -388,17 +470,25 @@ impl QueueRunner {
     }
 
     /// Extends this node's lease before each remote domain, so a message to many slow domains
-    /// stays ours for the whole attempt (each session is bounded by the RFC timeouts).
-    async fn renew_lease(&self, id: QueueId) {
+    /// stays ours for the whole attempt (each domain is bounded by `domain_timeout`). False
+    /// when another node holds it now: the caller must stop. A store error keeps going: the
+    /// lease taken at the start is most likely still ours.
+    async fn renew_lease(&self, id: QueueId) -> bool {
         let lease = lease_name(id);
         match self
             .store
             .acquire_lease(&lease, &self.config.node_id, self.lease_ttl())
             .await
         {
-            Ok(true) => {}
-            Ok(false) => warn!(queue_id = %id, "queue lease lost to another node mid-attempt"),
-            Err(e) => warn!(queue_id = %id, error = %e, "renewing the queue lease failed"),
+            Ok(true) => true,
+            Ok(false) => {
+                warn!(queue_id = %id, "queue lease lost to another node mid-attempt; stopping");
+                false
+            }
+            Err(e) => {
+                warn!(queue_id = %id, error = %e, "renewing the queue lease failed");
+                true
+            }
         }
     }
 }

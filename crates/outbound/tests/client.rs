@@ -260,3 +260,30 @@ async fn addresses_cannot_inject_commands() {
     assert!(matches!(results[1], RecipientResult::Delivered(_)));
     assert!(!sink.commands().iter().any(|c| c.contains("evil")));
 }
+
+#[tokio::test]
+async fn at_most_five_addresses_are_tried() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closed = listener.local_addr().unwrap();
+    drop(listener);
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    // Five refusing addresses over two hosts, then a working one: it is past the limit.
+    let targets = vec![
+        Target {
+            host: "closed1.test".into(),
+            addrs: vec![closed; 3],
+        },
+        Target {
+            host: "closed2.test".into(),
+            addrs: vec![closed; 2],
+        },
+        Target {
+            host: "sink.test".into(),
+            addrs: vec![sink.addr],
+        },
+    ];
+    let results = send_to(&targets, &["b@there.test"], &settings()).await;
+    assert!(matches!(results[0], RecipientResult::TempFail(_)));
+    assert_eq!(*sink.connections.lock().unwrap(), 0);
+    assert!(sink.messages().is_empty());
+}

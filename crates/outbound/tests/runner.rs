@@ -350,3 +350,155 @@ async fn run_wakes_on_notify_and_stops_on_shutdown() {
     task.await.unwrap();
     assert_eq!(sink.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn a_silent_server_is_deferred_after_the_domain_timeout() {
+    let t = TestStore::new().await;
+    // Accepts connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+    let id = enqueue(&t, "alice@here.test", &["carol@there.test"]).await;
+    let mut config = config(silent.to_string());
+    // The per-step timeouts alone would wait an hour; the domain's limit ends it first.
+    config.timeouts = Timeouts::uniform(Duration::from_secs(3600));
+    config.domain_timeout = Duration::from_secs(60);
+    let runner = runner(&t, config);
+
+    // Virtual time: the runtime jumps to the timeout once nothing else can progress.
+    tokio::time::pause();
+    let report = runner.run_once().await.unwrap();
+    tokio::time::resume();
+    held.abort();
+
+    assert_eq!(report.messages, 1);
+    assert_eq!(report.deferred, 1);
+    assert_eq!(report.failed, 0);
+    let message = t.store.queued_message(id).await.unwrap().unwrap();
+    let rcpt = &message.recipients[0];
+    // Deferred on the normal schedule, not lost.
+    assert_eq!(rcpt.status, RecipientStatus::Pending);
+    assert_eq!(rcpt.attempts, 1);
+    assert_eq!(rcpt.next_attempt_at, START + 60);
+    let response = rcpt.last_response.as_deref().unwrap();
+    assert!(response.starts_with("451 4.4.1"), "{response}");
+    assert!(response.contains("timed out"), "{response}");
+}
+
+/// A route that sends every domain to one loopback port, but looks like DNS (one transaction
+/// per domain), and hands the message's lease to another node on its second domain.
+struct LeaseThief {
+    store: Arc<dyn mailroom_store::Store>,
+    target: std::net::SocketAddr,
+    lease: String,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl Route for LeaseThief {
+    async fn targets(&self, _domain: &str) -> Result<Vec<Target>, RouteError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            // While the first domain is delivered, our lease expires and another node takes it.
+            self.store
+                .release_lease(&self.lease, "mx.here.test")
+                .await
+                .unwrap();
+            assert!(
+                self.store
+                    .acquire_lease(&self.lease, "other-node", 600)
+                    .await
+                    .unwrap()
+            );
+        }
+        Ok(vec![Target {
+            host: "sink.test".into(),
+            addrs: vec![self.target],
+        }])
+    }
+}
+
+#[tokio::test]
+async fn a_lost_lease_stops_the_attempt() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    let id = enqueue(&t, "alice@here.test", &["a@one.test", "b@two.test"]).await;
+    let route = Arc::new(LeaseThief {
+        store: t.store.clone(),
+        target: sink.addr,
+        lease: format!("queue:{id}"),
+        calls: AtomicUsize::new(0),
+    });
+    let mut config = OutboundConfig::new("mx.here.test");
+    config.route = Some(route.clone());
+    config.timeouts = Timeouts::uniform(Duration::from_secs(10));
+    let runner = runner(&t, config);
+
+    let report = runner.run_once().await.unwrap();
+    // The first domain was delivered and recorded; the second was left to the other node.
+    assert_eq!(report.delivered, 1);
+    assert_eq!(route.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(sink.messages().len(), 1);
+    assert_eq!(sink.messages()[0].recipients, vec!["a@one.test"]);
+    let message = t.store.queued_message(id).await.unwrap().unwrap();
+    let status = |addr: &str| {
+        message
+            .recipients
+            .iter()
+            .find(|r| r.address == addr)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status("a@one.test").status, RecipientStatus::Delivered);
+    let untouched = status("b@two.test");
+    assert_eq!(untouched.status, RecipientStatus::Pending);
+    assert_eq!(untouched.attempts, 0);
+}
+
+#[tokio::test]
+async fn an_unreadable_message_backs_off_then_fails_at_max_age() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    let id = enqueue(&t, "alice@here.test", &["carol@there.test"]).await;
+    let blob = t.store.queued_message(id).await.unwrap().unwrap().blob;
+    t.lose_blob(&blob);
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.errors, 1);
+    assert_eq!(report.deferred, 1);
+    let rcpt = t
+        .store
+        .queued_message(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .recipients[0]
+        .clone();
+    // Scheduled like any temporary failure: not due again on the next pass.
+    assert_eq!(rcpt.status, RecipientStatus::Pending);
+    assert_eq!(rcpt.attempts, 1);
+    assert_eq!(rcpt.next_attempt_at, START + 60);
+    assert!(rcpt.last_response.unwrap().starts_with("451 4.3.0"));
+    assert!(runner.run_once().await.unwrap().is_idle());
+
+    // At max_age it fails for good and leaves the queue, with a bounce to the sender.
+    t.clock.set(START + 5 * 86_400);
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.failed, 1);
+    assert_eq!(report.bounces, 1);
+    assert!(t.store.queued_message(id).await.unwrap().is_none());
+    assert!(sink.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_domain_timeout_past_the_lease_is_refused() {
+    let t = TestStore::new().await;
+    let mut config = OutboundConfig::new("mx.here.test");
+    config.domain_timeout = config.lease_ttl;
+    assert!(QueueRunner::new(t.store.clone(), t.clock.clone(), config).is_err());
+}

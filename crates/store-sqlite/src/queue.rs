@@ -69,9 +69,11 @@ impl OutboundQueue for SqliteStore {
             .read(move |conn| {
                 let ids = conn
                     .prepare_cached(
-                        "SELECT DISTINCT queue_id FROM queue_recipients
+                        // Earliest due first: a batch full of messages that stay due (stuck,
+                        // or leased by another node) must not starve the ones behind them.
+                        "SELECT queue_id FROM queue_recipients
                          WHERE status = 'pending' AND next_attempt_at <= ?1
-                         ORDER BY queue_id LIMIT ?2",
+                         GROUP BY queue_id ORDER BY min(next_attempt_at), queue_id LIMIT ?2",
                     )
                     .map_err(db)?
                     .query_map(params![now, limit], |r| r.get::<_, i64>(0))
@@ -281,4 +283,49 @@ fn load_messages(conn: &Connection, ids: &[i64]) -> Result<Vec<QueuedMessage>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mailroom_store::{ManualClock, RecipientStatus};
+
+    fn message(to: &str) -> OutboundMessage {
+        OutboundMessage {
+            account: None,
+            sender: "a@here.test".into(),
+            recipients: vec![to.into()],
+            content: b"Subject: x\r\n\r\nx\r\n".to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn earliest_due_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(1_000));
+        let store = SqliteStore::open_with_clock(dir.path(), clock.clone()).unwrap();
+        let first = store.enqueue(message("b@there.test")).await.unwrap();
+        clock.advance(10);
+        let second = store.enqueue(message("c@there.test")).await.unwrap();
+        // The older message is rescheduled after the younger one's due time.
+        store
+            .record_attempt(
+                first,
+                vec![AttemptResult {
+                    address: "b@there.test".into(),
+                    status: RecipientStatus::Pending,
+                    next_attempt_at: 1_020,
+                    response: None,
+                }],
+            )
+            .await
+            .unwrap();
+        let due = store.due_messages(1_100, 1).await.unwrap();
+        assert_eq!(due.iter().map(|m| m.id).collect::<Vec<_>>(), vec![second]);
+        let due = store.due_messages(1_100, 10).await.unwrap();
+        assert_eq!(
+            due.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![second, first]
+        );
+    }
 }

@@ -41,6 +41,13 @@ impl TestStore {
         }
     }
 
+    /// Deletes a blob's file behind the store's back, as a disk fault would.
+    pub fn lose_blob(&self, hash: &mailroom_store::BlobHash) {
+        let hex = hash.to_hex();
+        let path = self._dir.path().join("blobs").join(&hex[..2]).join(&hex);
+        std::fs::remove_file(path).unwrap();
+    }
+
     /// The bytes of every message in the account's INBOX, oldest first.
     pub async fn inbox(&self, account: AccountId) -> Vec<String> {
         let inbox = self
