@@ -3,6 +3,7 @@
 
 use mailroom_net::{MailStream, TlsAcceptor};
 use std::io;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub enum Line {
@@ -22,15 +23,25 @@ pub struct Connection {
     output: Vec<u8>,
     /// Set while the tail of an over-long line is still being skipped.
     skipping: bool,
+    /// How long one flush may take. A client that stops reading (zero receive window) would
+    /// otherwise hold the session in a write forever, where the command timeout, which only
+    /// guards reads, never fires (RFC 5321 §4.5.3.2.7 lets the server give up on an idle
+    /// client; one that doesn't read is just as idle).
+    write_timeout: Duration,
+    /// A write timed out: the stream may hold half a reply, so nothing more is written.
+    stalled: bool,
 }
 
 impl Connection {
-    pub fn new(stream: MailStream) -> Self {
+    /// `write_timeout` bounds every flush (the session's command timeout).
+    pub fn new(stream: MailStream, write_timeout: Duration) -> Self {
         Connection {
             stream,
             input: Vec::with_capacity(4096),
             output: Vec::with_capacity(4096),
             skipping: false,
+            write_timeout,
+            stalled: false,
         }
     }
 
@@ -110,12 +121,26 @@ impl Connection {
         self.output.extend_from_slice(bytes);
     }
 
+    /// Sends the queued replies; a client that takes in none of them within the write timeout
+    /// gets `TimedOut`, and the session ends as if it had dropped the connection.
     pub async fn flush(&mut self) -> io::Result<()> {
-        if !self.output.is_empty() {
-            self.stream.write_all(&self.output).await?;
-            self.output.clear();
+        if self.stalled {
+            return Err(io::ErrorKind::TimedOut.into());
         }
-        self.stream.flush().await
+        let write = async {
+            if !self.output.is_empty() {
+                self.stream.write_all(&self.output).await?;
+                self.output.clear();
+            }
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(self.write_timeout, write).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.stalled = true;
+                Err(io::ErrorKind::TimedOut.into())
+            }
+        }
     }
 
     /// STARTTLS: whatever the client sent after the command was sent in the clear and is
@@ -124,11 +149,16 @@ impl Connection {
     pub async fn start_tls(mut self, acceptor: &TlsAcceptor) -> io::Result<Self> {
         self.flush().await?;
         let stream = self.stream.starttls(acceptor).await?;
-        Ok(Connection::new(stream))
+        Ok(Connection::new(stream, self.write_timeout))
     }
 
+    /// Sends what is queued and closes, each step bounded by the write timeout (a TLS
+    /// close_notify is a write too). After a stalled write there is nothing left to try.
     pub async fn shutdown(&mut self) {
         let _ = self.flush().await;
-        let _ = self.stream.shutdown().await;
+        if self.stalled {
+            return;
+        }
+        let _ = tokio::time::timeout(self.write_timeout, self.stream.shutdown()).await;
     }
 }

@@ -60,6 +60,8 @@ pub enum SmtpError {
     TooManyAuthFailures,
     #[error("sender address not owned by the authenticated user")]
     SenderNotOwned,
+    #[error("null sender on submission")]
+    NullSender,
     #[error("From header address not owned by the authenticated user")]
     FromNotOwned,
     #[error("rejected by the DMARC policy of {0}")]
@@ -158,6 +160,8 @@ impl SmtpError {
                 "5.7.1",
                 "Sender address not owned by the authenticated user",
             ),
+            // RFC 5321 §4.5.5: <> is for notifications; a user sends from an address.
+            SmtpError::NullSender => Reply::new(553, "5.7.1", "Use your own address as the sender"),
             SmtpError::FromNotOwned => Reply::new(
                 553,
                 "5.7.1",

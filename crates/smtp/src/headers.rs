@@ -48,25 +48,42 @@ pub fn has_field(message: &[u8], name: &str) -> bool {
         .any(|f| name_of(f).eq_ignore_ascii_case(name.as_bytes()))
 }
 
-/// The addresses of every From field, lower-cased (empty if there is none or it can't be read).
-pub fn from_addresses(message: &[u8]) -> Vec<String> {
-    let Some(parsed) = MessageParser::new().parse_headers(message) else {
-        return Vec::new();
+/// The addresses of the From field, lower-cased; None unless the header section has exactly
+/// one From field (RFC 5322 §3.6: "from" occurs once) and every mailbox in it has an address
+/// that can be read. The caller decides on what it can see: a field mail-parser reads as text,
+/// an empty group, or a second From field must not slip past an ownership check.
+pub fn from_addresses(message: &[u8]) -> Option<Vec<String>> {
+    // Counted on the raw fields too, so a From field the parser doesn't recognise as one
+    // still counts as a second.
+    let raw = fields(message)
+        .0
+        .iter()
+        .filter(|f| name_of(f).eq_ignore_ascii_case(b"From"))
+        .count();
+    if raw != 1 {
+        return None;
+    }
+    let parsed = MessageParser::new().parse_headers(message)?;
+    let mut froms = parsed
+        .headers()
+        .iter()
+        .filter(|h| h.name == HeaderName::From);
+    let (Some(header), None) = (froms.next(), froms.next()) else {
+        return None;
+    };
+    let HeaderValue::Address(address) = &header.value else {
+        return None;
     };
     let mut out = Vec::new();
-    for header in parsed.headers() {
-        if header.name != HeaderName::From {
-            continue;
+    for addr in address.iter() {
+        // A mailbox without an address (a bare display name) can't be checked: refuse.
+        let a = addr.address()?;
+        if !a.contains('@') {
+            return None;
         }
-        if let HeaderValue::Address(address) = &header.value {
-            for addr in address.iter() {
-                if let Some(a) = addr.address() {
-                    out.push(a.to_lowercase());
-                }
-            }
-        }
+        out.push(a.to_lowercase());
     }
-    out
+    if out.is_empty() { None } else { Some(out) }
 }
 
 /// RFC 8601 §5: an Authentication-Results field that claims to be ours but arrived with the
@@ -150,12 +167,36 @@ Authentication-Results: mx.example.test; body stays\r\n"
     #[test]
     fn from_and_fields() {
         assert_eq!(
-            from_addresses(MSG),
+            from_addresses(MSG).unwrap(),
             ["ann@example.test", "bob@example.test"]
         );
         assert!(has_field(MSG, "subject"));
         assert!(!has_field(MSG, "Message-ID"));
         assert!(!has_field(MSG, "Authentication-Results: mx"));
-        assert!(from_addresses(b"Subject: none\r\n\r\n").is_empty());
+        assert!(from_addresses(b"Subject: none\r\n\r\n").is_none());
+    }
+
+    #[test]
+    fn from_must_be_one_readable_field() {
+        let ok = b"From: Ann <ann@example.test>\r\n\r\nbody\r\n";
+        assert_eq!(from_addresses(ok).unwrap(), ["ann@example.test"]);
+        // RFC 5322 §3.6: one From field only.
+        let two = b"From: ann@example.test\r\nFrom: eve@evil.test\r\n\r\n";
+        assert!(from_addresses(two).is_none());
+        let odd = b"From: ann@example.test\r\nfrom : eve@evil.test\r\n\r\n";
+        assert!(from_addresses(odd).is_none());
+        // Nothing readable as an address.
+        for from in [
+            &b"From:\r\n\r\n"[..],
+            b"From: just some text\r\n\r\n",
+            b"From: undisclosed:;\r\n\r\n",
+            b"From: Ann <ann@example.test>, Someone\r\n\r\n",
+        ] {
+            assert!(
+                from_addresses(from).is_none(),
+                "{}",
+                String::from_utf8_lossy(from)
+            );
+        }
     }
 }

@@ -244,3 +244,54 @@ fn refusal(hostname: &str, reason: Refusal) -> Vec<u8> {
     }
     .into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mailroom_net::MailStream;
+    use tokio::io::AsyncWriteExt;
+
+    /// A client that pipelines commands but never reads the replies fills the socket buffers
+    /// (zero receive window). The session's write then times out and the session ends, as
+    /// for a dropped connection, instead of waiting in the write forever.
+    #[tokio::test]
+    async fn session_ends_when_the_client_stops_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Arc::new(mailroom_store_sqlite::SqliteStore::open(&dir.path().join("data")).unwrap());
+        // Short, so the test is quick; nothing below depends on how long anything takes.
+        let config = SmtpConfig {
+            hostname: "mx.example.test".into(),
+            timeouts: Timeouts {
+                command: Duration::from_millis(500),
+                data: Duration::from_millis(500),
+            },
+            ..SmtpConfig::default()
+        };
+        let server = SmtpServer::new(store, None, config, Mode::Mx);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        // A small receive window fills sooner.
+        socket.set_recv_buffer_size(4096).unwrap();
+        let client = socket
+            .connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let session =
+            tokio::spawn(Session::new(server.shared.clone(), peer).run(MailStream::Plain(stream)));
+        // The read half stays open and unread until the session is over.
+        let (_unread, mut write) = client.into_split();
+        // Each EHLO reply is about ten times its command: far more than the buffers hold.
+        let commands = b"EHLO client.example\r\n".repeat(100_000);
+        tokio::spawn(async move {
+            // Blocks, then fails, once the server stops reading: either is fine here.
+            let _ = write.write_all(&commands).await;
+        });
+        // Not a timing assertion, only a guard so that a regression fails instead of hanging.
+        tokio::time::timeout(Duration::from_secs(300), session)
+            .await
+            .expect("the session is still stuck writing")
+            .unwrap();
+    }
+}

@@ -158,6 +158,64 @@ async fn from_header_must_be_own() {
     assert_eq!(inbox(&h.store, "bob").await.len(), 1);
 }
 
+/// RFC 5322 §3.6: exactly one From field, and it must name addresses. What the ownership
+/// check can't read is refused, never skipped.
+#[tokio::test]
+async fn from_header_must_be_single_and_readable() {
+    let h = submission(config()).await;
+    let mut c = logged_in(&h).await;
+    for (from, code) in [
+        // Two From fields, even both the user's own.
+        (
+            "From: ann@example.test\r\nFrom: sales@example.test\r\n",
+            "553 5.7.1",
+        ),
+        (
+            "From: ann@example.test\r\nFrom: Bob <bob@example.test>\r\n",
+            "553 5.7.1",
+        ),
+        // No address to be read.
+        ("From: just some text\r\n", "553 5.7.1"),
+        ("From:\r\n", "553 5.7.1"),
+        ("From: undisclosed-recipients:;\r\n", "553 5.7.1"),
+        ("From: Ann <ann@example.test>, Bob\r\n", "553 5.7.1"),
+        ("From: Ann <ann@example.test>\r\n", "250"),
+    ] {
+        c.ok("MAIL FROM:<ann@example.test>", "250").await;
+        c.ok("RCPT TO:<bob@example.test>", "250").await;
+        c.ok("DATA", "354").await;
+        c.send(format!("{from}Subject: x\r\n\r\nbody\r\n.\r\n").as_bytes())
+            .await;
+        let reply = c.reply().await;
+        assert!(reply.starts_with(code), "{from:?} -> {reply}");
+    }
+    assert_eq!(inbox(&h.store, "bob").await.len(), 1);
+}
+
+/// RFC 5321 §4.5.5: <> is for notifications; a user's failures must bounce to someone.
+#[tokio::test]
+async fn null_sender_refused_on_submission() {
+    let h = submission(config()).await;
+    let mut c = logged_in(&h).await;
+    c.ok("MAIL FROM:<>", "553 5.7.1 Use your own address").await;
+    // Still no transaction: RCPT needs MAIL.
+    c.ok("RCPT TO:<bob@example.test>", "503").await;
+    c.transaction(
+        "ann@example.test",
+        &["bob@example.test"],
+        MESSAGE.as_bytes(),
+        "250",
+    )
+    .await;
+    // The MX and LMTP take <> as ever: that is how bounces arrive.
+    for (mode, hello) in [(Mode::Mx, "EHLO"), (Mode::Lmtp, "LHLO")] {
+        let h = common::harness(mode, config()).await;
+        let mut c = Client::connect(&h).await;
+        c.ok(&format!("{hello} client.example"), "250").await;
+        c.ok("MAIL FROM:<>", "250 2.1.0").await;
+    }
+}
+
 #[tokio::test]
 async fn auth_not_offered_in_plaintext_off_loopback() {
     let config = SmtpConfig {

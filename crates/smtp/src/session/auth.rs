@@ -80,7 +80,7 @@ impl Session {
                 self.peer.ip(),
             )
             .await;
-        self.finish_auth(conn, &credentials.username, outcome).await
+        self.finish_auth(conn, outcome).await
     }
 
     /// SCRAM-SHA-256: client-first (initial response or after an empty 334), server-first as a
@@ -103,7 +103,7 @@ impl Session {
         let (exchange, server_first) = match auth.scram_start(&decode64(&first)?, peer).await {
             Ok(started) => started,
             Err(AuthError::Sasl(_)) => return Err(SmtpError::AuthMalformed),
-            Err(e) => return self.finish_auth(conn, "", Err(e)).await,
+            Err(e) => return self.finish_auth(conn, Err(e)).await,
         };
         let Some(last) = self
             .challenge_owned(conn, STANDARD.encode(server_first))
@@ -116,13 +116,13 @@ impl Session {
             .await;
         let (account, server_final) = match outcome {
             Ok(done) => done,
-            Err(e) => return self.finish_auth(conn, "", Err(e)).await,
+            Err(e) => return self.finish_auth(conn, Err(e)).await,
         };
         match self
             .challenge_owned(conn, STANDARD.encode(server_final))
             .await?
         {
-            Some(_) => self.finish_auth(conn, "", Ok(account)).await,
+            Some(_) => self.finish_auth(conn, Ok(account)).await,
             None => Ok(Flow::Close),
         }
     }
@@ -132,7 +132,6 @@ impl Session {
     async fn finish_auth(
         &mut self,
         conn: &mut Connection,
-        username: &str,
         outcome: Result<mailroom_store::Account, AuthError>,
     ) -> Result<Flow, SmtpError> {
         match outcome {
@@ -154,7 +153,9 @@ impl Session {
                 Err(SmtpError::AuthUnavailable)
             }
             Err(e) => {
-                tracing::info!(peer = %self.peer, user = %username, "AUTH failed: {e}");
+                // Not the name the client typed: it may be a password sent in the wrong field
+                // (as in mailroom-auth's throttle). The peer is enough to follow a guesser.
+                tracing::info!(peer = %self.peer, "AUTH failed: {e}");
                 // The throttle's delay slows a guesser down; the answer is the same whatever
                 // the reason (no user enumeration).
                 let delay = e.delay();

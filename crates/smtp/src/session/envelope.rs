@@ -29,9 +29,12 @@ impl Session {
         if self.shared.mode == Mode::Submission {
             // RFC 4954 §6: 530 when the server requires authentication first.
             let user = self.user.clone().ok_or(SmtpError::AuthRequired)?;
-            // The null sender carries no identity to forge; the From header is still checked
-            // at the end of the message.
-            if from != Path::Null && !self.owns(&user, &from.address()).await? {
+            // RFC 5321 §4.5.5: the null reverse-path is for notifications an MTA generates.
+            // A user's message needs a return path, or its failures bounce to nobody.
+            if from == Path::Null {
+                return Err(SmtpError::NullSender);
+            }
+            if !self.owns(&user, &from.address()).await? {
                 return Err(SmtpError::SenderNotOwned);
             }
         }

@@ -94,7 +94,9 @@ impl Session {
     }
 
     pub async fn run(mut self, stream: MailStream) {
-        let mut conn = Connection::new(stream);
+        // Writes get the command timeout too: a client that stops reading is as idle as one
+        // that stops sending.
+        let mut conn = Connection::new(stream, self.shared.config.timeouts.command);
         let kind = match self.shared.mode {
             Mode::Lmtp => "LMTP",
             Mode::Mx | Mode::Submission => "ESMTP",

@@ -22,12 +22,13 @@ impl Session {
         body: Vec<u8>,
     ) -> Result<Flow, SmtpError> {
         let user = self.user.clone().ok_or(SmtpError::AuthRequired)?;
-        // RFC 6409 §6.1: the MSA checks the user may use these addresses. A message
-        // without From (RFC 5322 §3.6 requires one) is refused the same way.
-        let froms = from_addresses(&body);
-        if froms.is_empty() {
+        // RFC 6409 §6.1: the MSA checks the user may use these addresses. A message without
+        // exactly one From field (RFC 5322 §3.6), or with one we can't read an address from,
+        // is refused the same way: what can't be checked is not let through.
+        let Some(froms) = from_addresses(&body) else {
+            tracing::info!(id = %tx.id, user = %user.address, "From missing, repeated or unreadable");
             return Err(SmtpError::FromNotOwned);
-        }
+        };
         for from in &froms {
             if !self.owns(&user, from).await? {
                 tracing::info!(id = %tx.id, user = %user.address, %from, "From not owned");
