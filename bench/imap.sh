@@ -4,19 +4,9 @@
 # idle_conns.py (memory per idle IDLE connection, 1,000 connections over 10 users).
 # usage: bench/imap.sh [COUNT] [IDLE_CONNECTIONS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-shared=${SHARED:-$root/../shared}
+source "$(dirname "$0")/common.sh"
 count=${1:-5000}
 idle=${2:-1000}
-mr_pid=""
-work=$(mktemp -d /tmp/mailroom-bench.XXXXXX)
-chmod 755 "$work"
-mbox="$root/target/tmp/bench.mbox"
-mkdir -p "$(dirname "$mbox")"
-[ -f "$mbox" ] || python3 "$shared/bench/make_mbox.py" "$mbox"
-cargo build --release -q -p mailroom --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/mailroom"
 ulimit -n 65536 2>/dev/null || true
 
 echo "== Dovecot"

@@ -3,18 +3,8 @@
 # ../shared/bench/lmtp_deliver.py against each, on 1 and 4 connections. Prints msg/s for each.
 # usage: bench/lmtp.sh [COUNT]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-shared=${SHARED:-$root/../shared}
+source "$(dirname "$0")/common.sh"
 count=${1:-5000}
-mr_pid=""
-work=$(mktemp -d /tmp/mailroom-bench.XXXXXX)
-chmod 755 "$work"
-mbox="$root/target/tmp/bench.mbox"
-mkdir -p "$(dirname "$mbox")"
-[ -f "$mbox" ] || python3 "$shared/bench/make_mbox.py" "$mbox"
-cargo build --release -q -p mailroom --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/mailroom"
 deliver() { python3 "$shared/bench/lmtp_deliver.py" --mbox "$mbox" --count "$count" "$@" | grep "^delivered"; }
 
 echo "== Dovecot LMTP"

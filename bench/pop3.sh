@@ -3,18 +3,8 @@
 # (LIST, UIDL, RETR all, DELE all, QUIT) against both. Prints both results.
 # usage: bench/pop3.sh [COUNT]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-shared=${SHARED:-$root/../shared}
+source "$(dirname "$0")/common.sh"
 count=${1:-5000}
-mr_pid=""
-work=$(mktemp -d /tmp/mailroom-bench.XXXXXX)
-chmod 755 "$work"
-mbox="$root/target/tmp/bench.mbox"
-mkdir -p "$(dirname "$mbox")"
-[ -f "$mbox" ] || python3 "$shared/bench/make_mbox.py" "$mbox"
-cargo build --release -q -p mailroom --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/mailroom"
 
 echo "== Dovecot"
 "$shared/peers/dovecot-up" "$work/dovecot" 21143 21110 21024 2 >/dev/null
