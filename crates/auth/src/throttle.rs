@@ -131,17 +131,9 @@ struct AccountEntry {
 struct IpKey(IpAddr);
 
 impl From<IpAddr> for IpKey {
+    /// The same grouping the connection limits use, so one client is one client everywhere.
     fn from(ip: IpAddr) -> Self {
-        match ip {
-            IpAddr::V4(v4) => IpKey(IpAddr::V4(v4)),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpKey(IpAddr::V4(v4)),
-                None => {
-                    let bits = u128::from(v6) & !((1u128 << 64) - 1);
-                    IpKey(IpAddr::V6(bits.into()))
-                }
-            },
-        }
+        IpKey(mailroom_net::address_key(ip))
     }
 }
 

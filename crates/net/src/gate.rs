@@ -116,7 +116,7 @@ impl Drop for ConnectionPermit {
 /// What "one address" means: an IPv4 address (IPv4-mapped IPv6 included), or an IPv6 /64,
 /// because one host usually owns a whole /64 and could otherwise pick a fresh address for
 /// every connection.
-fn address_key(ip: IpAddr) -> IpAddr {
+pub fn address_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -12,7 +12,7 @@ mod tls;
 pub mod tls_client;
 
 pub use certs::{CertSources, CertStore, CertSummary};
-pub use gate::{ConnectionGate, ConnectionLimits, ConnectionPermit, Refusal};
+pub use gate::{ConnectionGate, ConnectionLimits, ConnectionPermit, Refusal, address_key};
 pub use rate::{RateConfig, RateLimit, Throttled};
 pub use serve::{Accepted, ServeOptions, TlsMode, serve};
 pub use stream::MailStream;
