@@ -144,12 +144,21 @@ async fn implicit_tls_and_shutdown() {
     c.ok("RCPT TO:<ann@example.test>", "250").await;
     stop.send(()).unwrap();
     serving.await.unwrap();
-    // The listener is gone; the open session still finishes its transaction.
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-    );
+    // The listener is gone; the open session still finishes its transaction. Tests running
+    // beside this one may already have been given the freed port, so a connection that opens
+    // must not be ours: our server would complete a TLS handshake with our certificate.
+    if let Ok(tcp) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let handshake = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            tls_connector(&h.cert).connect(name, tcp),
+        )
+        .await;
+        assert!(
+            !matches!(handshake, Ok(Ok(_))),
+            "a stopped server still accepts connections"
+        );
+    }
     c.send(b"BDAT 9 LAST\r\nSubject:x").await;
     c.expect("250 2.0.0").await;
     c.ok("QUIT", "221").await;
