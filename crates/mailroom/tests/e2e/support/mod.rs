@@ -53,11 +53,6 @@ impl Server {
         self.dir.path()
     }
 
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// SIGKILLs the server: no shutdown, no flush, sockets reset. Returns once it is gone.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
