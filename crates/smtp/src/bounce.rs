@@ -188,7 +188,6 @@ async fn send_one(shared: &Shared, original: &Original<'_>, entries: &[Entry<'_>
         }
         None => {
             let queued = shared
-                .store
                 .enqueue(OutboundMessage {
                     account: None,
                     sender: String::new(),
@@ -196,11 +195,6 @@ async fn send_one(shared: &Shared, original: &Original<'_>, entries: &[Entry<'_>
                     content,
                 })
                 .await;
-            if queued.is_ok()
-                && let Some(wakeup) = &shared.queue_wakeup
-            {
-                wakeup.notify_one();
-            }
             queued.map(|_| ())
         }
     };

@@ -6,7 +6,7 @@ use mailroom_auth::Authenticator;
 use mailroom_net::{
     Accepted, ConnectionGate, ConnectionLimits, Refusal, ServeOptions, TlsAcceptor,
 };
-use mailroom_store::{Directory, Store};
+use mailroom_store::{Directory, OutboundMessage, QueueId, Store, StoreError};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -125,6 +125,15 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Puts a message in the outbound queue (durable when it returns) and wakes the runner.
+    pub async fn enqueue(&self, message: OutboundMessage) -> Result<QueueId, StoreError> {
+        let queued = self.store.enqueue(message).await?;
+        if let Some(wakeup) = &self.queue_wakeup {
+            wakeup.notify_one();
+        }
+        Ok(queued)
+    }
+
     /// An id for the Received header and the logs: unique per node, process start and
     /// transaction.
     pub fn next_id(&self) -> String {

@@ -3,10 +3,10 @@
 //! DKIM-signed with its domain's key (RFC 6376), and it goes to local mailboxes directly and
 //! to other domains through the outbound queue. 250 only once all of that is durable.
 
-use super::{Flow, Session, Transaction};
+use super::{Flow, Session, Transaction, User};
 use crate::bounce;
 use crate::connection::Connection;
-use crate::delivery::deliver;
+use crate::delivery::{Recipient, deliver};
 use crate::error::SmtpError;
 use crate::headers::{from_addresses, has_field};
 use crate::proto::Reply;
@@ -58,7 +58,6 @@ impl Session {
         if !tx.remote.is_empty() {
             let queued = self
                 .shared
-                .store
                 .enqueue(OutboundMessage {
                     account: Some(user.account),
                     sender: sender.clone(),
@@ -67,9 +66,6 @@ impl Session {
                 })
                 .await?;
             tracing::info!(id = %tx.id, queue = %queued, "queued for {} recipients", tx.remote.len());
-            if let Some(wakeup) = &self.shared.queue_wakeup {
-                wakeup.notify_one();
-            }
         }
         if !tx.recipients.is_empty() {
             let mut local = format!("Return-Path: <{sender}>\r\n").into_bytes();
@@ -82,10 +78,20 @@ impl Session {
                     None => Err(SmtpError::NoRecipients),
                 };
             }
-            // Some got it: the user hears of the others by a bounce, and of the deliveries
-            // where NOTIFY=SUCCESS asked (RFC 3461 §4.1; we are the final delivery agent for
-            // local recipients). Remote recipients' NOTIFY/ORCPT are not relayed (see
-            // `envelope.rs`).
+            // Some got it, so the client must hear 250 and not send again. A local recipient
+            // that failed for now (mailbox full, store trouble) goes to the queue, which
+            // retries local recipients like remote ones and bounces only when it gives up.
+            let queued = self.queue_retries(&user, &tx, &outcomes, &outgoing).await;
+            let (recipients, outcomes): (Vec<Recipient>, Vec<Result<(), SmtpError>>) = tx
+                .recipients
+                .iter()
+                .cloned()
+                .zip(outcomes)
+                .filter(|(r, _)| !queued.contains(&r.address))
+                .unzip();
+            // The user hears of the others by a bounce, and of the deliveries where
+            // NOTIFY=SUCCESS asked (RFC 3461 §4.1; we are the final delivery agent for local
+            // recipients). Remote recipients' NOTIFY/ORCPT are not relayed (see `envelope.rs`).
             let original = bounce::Original {
                 sender: &sender,
                 envid: tx.params.envid.as_deref(),
@@ -93,12 +99,53 @@ impl Session {
                 message: &message,
                 id: &tx.id,
             };
-            let entries = bounce::entries(&tx.recipients, &outcomes, true);
+            let entries = bounce::entries(&recipients, &outcomes, true);
             bounce::send(&self.shared, &original, &entries).await;
         }
         let text = format!("OK, queued as {}", tx.id);
         conn.queue(&Reply::new(250, "2.0.0", text).to_bytes());
         Ok(Flow::Continue)
+    }
+
+    /// Queues the local recipients whose delivery failed temporarily; returns their addresses,
+    /// or none if the queue refused too (they are bounced then, as a permanent failure would
+    /// be: the 250 is owed either way).
+    async fn queue_retries(
+        &self,
+        user: &User,
+        tx: &Transaction,
+        outcomes: &[Result<(), SmtpError>],
+        content: &[u8],
+    ) -> Vec<String> {
+        let retry: Vec<String> = tx
+            .recipients
+            .iter()
+            .zip(outcomes)
+            .filter(|(r, o)| {
+                // "postmaster" without a domain can't be looked up again by the queue.
+                r.address.contains('@') && o.as_ref().is_err_and(|e| e.reply().code / 100 == 4)
+            })
+            .map(|(r, _)| r.address.clone())
+            .collect();
+        if retry.is_empty() {
+            return retry;
+        }
+        let message = OutboundMessage {
+            account: Some(user.account),
+            sender: tx.from.address(),
+            recipients: retry.clone(),
+            content: content.to_vec(),
+        };
+        match self.shared.enqueue(message).await {
+            Ok(queued) => {
+                tracing::info!(id = %tx.id, queue = %queued, "{} local recipients to retry", retry.len());
+                retry
+            }
+            Err(e) => {
+                tracing::warn!(id = %tx.id, "queueing local retries failed, bouncing them: {e}");
+                Vec::new()
+            }
+        }
     }
 
     /// The DKIM-Signature field for `domain`'s key, or nothing (no key, or it failed: the

@@ -362,6 +362,53 @@ async fn remote_recipient_enqueued_and_signed() {
     assert_eq!(local, format!("Return-Path: <ann@example.test>\r\n{text}"));
 }
 
+/// A local recipient whose mailbox is full when the message arrives is not bounced at once:
+/// the outbound queue retries it like a remote recipient (and bounces only when it gives up).
+#[tokio::test]
+async fn local_temporary_failure_goes_to_the_queue() {
+    let h = submission(config()).await;
+    let mut c = logged_in(&h).await;
+    c.ok("MAIL FROM:<ann@example.test>", "250").await;
+    c.ok("RCPT TO:<bob@example.test>", "250 2.1.5").await;
+    // tight's 300-byte quota passes RCPT (nothing stored yet, no SIZE given) but not DATA.
+    c.ok("RCPT TO:<tight@example.test>", "250 2.1.5").await;
+    c.ok("DATA", "354").await;
+    let padding = "x".repeat(400);
+    let message = format!("From: ann@example.test\r\nSubject: big\r\n\r\n{padding}\r\n.\r\n");
+    c.send(message.as_bytes()).await;
+    c.expect("250 2.0.0").await;
+    assert_eq!(inbox(&h.store, "bob").await.len(), 1);
+    assert!(inbox(&h.store, "tight").await.is_empty());
+    let queued = h.store.queued_messages().await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].sender, "ann@example.test");
+    let rcpts: Vec<&str> = queued[0]
+        .recipients
+        .iter()
+        .map(|r| r.address.as_str())
+        .collect();
+    assert_eq!(rcpts, ["tight@example.test"]);
+    let content = h.store.read_blob(&queued[0].blob).await.unwrap();
+    assert!(String::from_utf8_lossy(&content).contains(&padding));
+    // No bounce: the user hears only if the queue gives up.
+    assert!(inbox(&h.store, "ann").await.is_empty());
+}
+
+/// Alone, a temporary local failure is the client's to retry: nothing was delivered.
+#[tokio::test]
+async fn only_recipient_full_is_a_temporary_reply() {
+    let h = submission(config()).await;
+    let mut c = logged_in(&h).await;
+    c.ok("MAIL FROM:<ann@example.test>", "250").await;
+    c.ok("RCPT TO:<tight@example.test>", "250 2.1.5").await;
+    c.ok("DATA", "354").await;
+    let message = format!("From: ann@example.test\r\n\r\n{}\r\n.\r\n", "y".repeat(400));
+    c.send(message.as_bytes()).await;
+    c.expect("452 4.2.2").await;
+    assert!(h.store.queued_messages().await.unwrap().is_empty());
+    assert!(inbox(&h.store, "ann").await.is_empty());
+}
+
 /// DSN (RFC 3461) on submission: a local recipient's NOTIFY=SUCCESS brings the user a
 /// "delivered" report; a remote recipient's parameters are accepted but not relayed (the
 /// outbound queue doesn't carry them), so it gets no report from us.
