@@ -15,7 +15,7 @@ pub use certs::{CertSources, CertStore, CertSummary};
 pub use gate::{ConnectionGate, ConnectionLimits, ConnectionPermit, Refusal, address_key};
 pub use rate::{RateConfig, RateLimit, Throttled};
 pub use serve::{Accepted, ServeOptions, TlsMode, serve};
-pub use stream::MailStream;
+pub use stream::{MailStream, STARTTLS_HANDSHAKE};
 pub use tls::{TlsError, TlsFiles, load_or_create_tls};
 pub use tokio_rustls::TlsAcceptor;
 

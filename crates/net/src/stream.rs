@@ -4,10 +4,15 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+
+/// How long a STARTTLS handshake may take: far more than any real client needs (a few round
+/// trips), far less than a session's idle timeout.
+pub const STARTTLS_HANDSHAKE: Duration = Duration::from_secs(30);
 
 pub enum MailStream {
     Plain(TcpStream),
@@ -24,9 +29,21 @@ impl MailStream {
     /// but not yet processed: bytes a client pipelined after STARTTLS were sent in the clear
     /// and must never be taken as commands of the protected session (CVE-2021-33515,
     /// CVE-2021-38371).
+    ///
+    /// The handshake is bounded by `STARTTLS_HANDSHAKE`: a client that sends STARTTLS and
+    /// then nothing would otherwise hold the session (and its connection slot) forever.
     pub async fn starttls(self, acceptor: &TlsAcceptor) -> io::Result<Self> {
         match self {
-            MailStream::Plain(tcp) => Self::accept_tls(tcp, acceptor).await,
+            MailStream::Plain(tcp) => {
+                let handshake = Self::accept_tls(tcp, acceptor);
+                match tokio::time::timeout(STARTTLS_HANDSHAKE, handshake).await {
+                    Ok(result) => result,
+                    Err(_) => Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "TLS handshake timed out",
+                    )),
+                }
+            }
             MailStream::Tls(_) => Err(io::Error::other("TLS is already active")),
         }
     }

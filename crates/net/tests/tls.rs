@@ -75,3 +75,20 @@ async fn implicit_tls_and_starttls() {
     assert_eq!(line, "* OK upgraded\r\n");
     server.await.unwrap();
 }
+
+/// A client that asks for STARTTLS and then never starts the handshake is let go after
+/// `STARTTLS_HANDSHAKE` (paused clock: the wait takes no real time).
+#[tokio::test(start_paused = true)]
+async fn starttls_handshake_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let acceptor = load_or_create_tls(None, dir.path(), "mail.example.test").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _silent = TcpStream::connect(addr).await.unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let started = tokio::time::Instant::now();
+    let result = MailStream::Plain(tcp).starttls(&acceptor).await;
+    let error = result.err().expect("the handshake cannot succeed");
+    assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+    assert_eq!(started.elapsed(), mailroom_net::STARTTLS_HANDSHAKE);
+}
