@@ -121,7 +121,8 @@ pub struct LimitsConfig {
     /// Sessions at once per protocol from one IPv4 address or IPv6 /64 (LMTP is exempt: its
     /// connections all come from the MTA in front); 0 = no limit.
     pub connections_per_ip: usize,
-    /// IMAP and POP3 commands per second per connection; faster clients are slowed down.
+    /// IMAP, POP3 and SMTP (MX, submission) commands per second per connection; faster
+    /// clients are slowed down.
     /// 0 = no limit.
     pub commands_per_second: u32,
     /// Commands a connection may send at once after a quiet spell.

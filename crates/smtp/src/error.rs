@@ -38,6 +38,8 @@ pub enum SmtpError {
     EhloNeeded,
     #[error("too many errors")]
     TooManyErrors,
+    #[error("commands sent too fast for too long")]
+    TooFast,
     #[error("timeout")]
     Timeout,
 
@@ -133,6 +135,11 @@ impl SmtpError {
                 Reply::new(421, "4.7.0", "Too many errors, closing connection")
             }
             SmtpError::Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),
+            SmtpError::TooFast => Reply::new(
+                421,
+                "4.7.0",
+                "Too many commands, slow down; closing connection",
+            ),
             // RFC 4954 §6 gives the codes of this group.
             SmtpError::AuthRequired => Reply::new(530, "5.7.0", "Authentication required"),
             SmtpError::EncryptionRequired => Reply::new(

@@ -4,7 +4,7 @@ use crate::dns::Dns;
 use crate::session::Session;
 use mailroom_auth::Authenticator;
 use mailroom_net::{
-    Accepted, ConnectionGate, ConnectionLimits, Refusal, ServeOptions, TlsAcceptor,
+    Accepted, ConnectionGate, ConnectionLimits, RateConfig, Refusal, ServeOptions, TlsAcceptor,
 };
 use mailroom_store::{Directory, OutboundMessage, QueueId, Store, StoreError};
 use std::future::Future;
@@ -87,6 +87,10 @@ pub struct SmtpConfig {
     /// MX: refuse (550 5.7.1) a message that fails DMARC when its domain publishes p=reject
     /// (RFC 7489 §6.7).
     pub dmarc_reject: bool,
+    /// Command lines per second per connection (message content doesn't count): a faster
+    /// client waits for its next reply; one that stays over for long is sent 421 and closed.
+    /// The server turns it off for LMTP, whose only client is the MTA in front.
+    pub commands: RateConfig,
 }
 
 impl Default for SmtpConfig {
@@ -106,6 +110,7 @@ impl Default for SmtpConfig {
             verify_inbound: true,
             verify_loopback: true,
             dmarc_reject: true,
+            commands: RateConfig::default(),
         }
     }
 }

@@ -215,6 +215,7 @@ async fn start_smtp(
         max_connections_per_ip: config.limits.connections_per_ip,
         allow_plaintext_auth: config.auth.allow_plaintext,
         verify_loopback: false,
+        commands: config.limits.commands(),
         ..SmtpConfig::default()
     };
     // The MX checks SPF, DKIM and DMARC with the system's resolver; without one it still
@@ -236,8 +237,10 @@ async fn start_smtp(
         }
         let mut settings = settings.clone();
         if mode == Mode::Lmtp {
-            // Every LMTP connection comes from the MTA in front: one address.
+            // Every LMTP connection comes from the MTA in front: one address, and as many
+            // commands as it has messages to hand over.
             settings.max_connections_per_ip = 0;
+            settings.commands.per_second = 0;
         }
         let mut server = SmtpServer::new(store.clone(), Some(tls.clone()), settings, mode)
             .with_authenticator(auth.clone())

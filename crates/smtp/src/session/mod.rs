@@ -14,7 +14,7 @@ use crate::delivery::Recipient;
 use crate::error::SmtpError;
 use crate::proto::{Command, MAX_COMMAND_LINE, MailParams, Path, Reply, parse_command};
 use crate::server::{Mode, Shared};
-use mailroom_net::MailStream;
+use mailroom_net::{MailStream, RateLimit};
 use mailroom_store::AccountId;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,9 +106,22 @@ impl Session {
         if conn.flush().await.is_err() {
             return;
         }
+        let mut rate = RateLimit::new(self.shared.config.commands);
         loop {
             let wait = self.shared.config.timeouts.command;
-            let flow = match tokio::time::timeout(wait, conn.read_line(MAX_COMMAND_LINE)).await {
+            let line = match tokio::time::timeout(wait, conn.read_line(MAX_COMMAND_LINE)).await {
+                Ok(Ok(line @ (Line::Data { .. } | Line::TooLong))) => {
+                    // The line is read first, so the 421 never meets unread input (a close
+                    // with unread input is a reset that can destroy the reply).
+                    if rate.acquire().await.is_err() {
+                        conn.queue(&SmtpError::TooFast.reply().to_bytes());
+                        break;
+                    }
+                    Ok(Ok(line))
+                }
+                other => other,
+            };
+            let flow = match line {
                 // RFC 5321 §4.5.3.2.7: the server may close after its timeout, with a 421.
                 Err(_) => self.fail(&mut conn, SmtpError::Timeout),
                 Ok(Err(_)) | Ok(Ok(Line::Eof)) => break,
