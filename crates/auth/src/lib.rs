@@ -4,6 +4,7 @@
 pub mod app_password;
 mod cache;
 mod password;
+mod prep;
 pub mod sasl;
 pub mod scram;
 mod scram_login;
@@ -38,6 +39,9 @@ pub enum AuthError {
     Sasl(scram::ScramError),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// A new password with characters SASLprep (RFC 4013) prohibits.
+    #[error("the password can't be used: {0}")]
+    UnusablePassword(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

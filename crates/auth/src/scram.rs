@@ -5,8 +5,8 @@
 //!
 //! No channel binding: only SCRAM-SHA-256 is offered, never -PLUS, so a client's `p=` is
 //! refused and `y` (client could bind, thinks we can't) is accepted (RFC 5802 §6).
-//! Passwords are used as given (no SASLprep, RFC 4013): the keys are derived on this server
-//! from the same bytes the client sends for PLAIN, and clients send ASCII passwords unchanged.
+//! Keys are derived from the password's SASLprep form (RFC 5802 §2.2 Normalize; `prep`), as
+//! clients derive their proofs.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -121,8 +121,9 @@ impl ScramCredentials {
 /// Keys for a new password, in the stored form: 4096 iterations, a random 16-byte salt.
 pub fn scram_credentials(password: &str) -> Result<String, crate::AuthError> {
     let mut salt = [0u8; SALT_LEN];
+    let password = crate::prep::prepare_new(password)?;
     getrandom::getrandom(&mut salt).map_err(|e| crate::AuthError::Hash(e.to_string()))?;
-    Ok(ScramCredentials::derive(password, &salt, ITERATIONS).encode())
+    Ok(ScramCredentials::derive(&password, &salt, ITERATIONS).encode())
 }
 
 /// A random server nonce: printable and without ',' (RFC 5802 §7), 18 bytes of entropy.
@@ -311,6 +312,7 @@ pub fn client_final(
     let (Some(nonce), Some(salt), Some(iterations)) = (nonce, salt, iterations) else {
         return Err(ScramError::Malformed);
     };
+    let password = crate::prep::prepare_presented(password);
     let mut salted = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, iterations, &mut salted);
     let client_key = hmac(&salted, &[b"Client Key"]);
@@ -435,6 +437,19 @@ mod tests {
             server_final,
             "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
         );
+    }
+
+    /// Keys stored for the composed "é" accept a client that typed it decomposed: both sides
+    /// derive from the SASLprep form.
+    #[test]
+    fn keys_and_proofs_use_the_saslprep_form() {
+        let stored = ScramCredentials::decode(&scram_credentials("caf\u{00E9}").unwrap()).unwrap();
+        let (state, server_first) = parse_client_first(b"n,,n=user,r=abcdef")
+            .unwrap()
+            .server_first(stored, "ghijkl");
+        let (message, expected) =
+            client_final("cafe\u{0301}", "n,,", "n=user,r=abcdef", &server_first).unwrap();
+        assert_eq!(state.finish(message.as_bytes()), Ok(expected));
     }
 
     #[test]
