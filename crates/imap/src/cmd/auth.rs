@@ -265,7 +265,8 @@ async fn auth_failure(s: &mut Session, error: AuthError) -> ImapError {
             "IMAP access is not enabled for this account",
         ),
         AuthError::Store(e) => ImapError::Store(e),
-        AuthError::Hash(e) => {
+        // UnusablePassword comes from setting a password, never from a login.
+        AuthError::Hash(e) | AuthError::UnusablePassword(e) => {
             tracing::error!(error = %e, "authentication failed on the server side");
             ImapError::no_code(Code::Unavailable, "temporary failure, try again later")
         }
