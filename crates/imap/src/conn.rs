@@ -398,6 +398,33 @@ async fn next_event(state: &mut State) -> bool {
     std::future::pending::<bool>().await
 }
 
+/// What the input buffer keeps between commands. An APPEND's literal grows the buffer to the
+/// message's size; without giving that back, each of a thousand idle sessions would hold on
+/// to the largest message it ever sent.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
 fn drain(buf: &mut Vec<u8>, consumed: usize) {
     buf.drain(..consumed.min(buf.len()));
+    if buf.capacity() > KEEP_CAPACITY && buf.len() <= KEEP_CAPACITY / 2 {
+        buf.shrink_to(KEEP_CAPACITY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drained_buffer_gives_back_a_large_literal() {
+        let mut buf = vec![b'x'; 8 * 1024 * 1024];
+        buf.extend_from_slice(b"a NOOP\r\n");
+        drain(&mut buf, 8 * 1024 * 1024);
+        assert_eq!(buf, b"a NOOP\r\n");
+        assert!(buf.capacity() <= KEEP_CAPACITY, "{}", buf.capacity());
+        // Small buffers are left alone: no reallocation per command.
+        let mut small = Vec::with_capacity(4096);
+        small.extend_from_slice(b"a NOOP\r\nb NOOP\r\n");
+        drain(&mut small, 8);
+        assert_eq!(small.capacity(), 4096);
+    }
 }
