@@ -12,11 +12,14 @@
 
 use crate::conn::{ConnError, Connection, Io};
 use crate::data::{dot_stuff, has_eight_bit, header_section};
+use crate::dsn::OriginalRecipient;
 use crate::ehlo::Extensions;
 use crate::mx::Target;
 use crate::reply::{Reply, ReplyClass};
 use crate::timeouts::Timeouts;
 use crate::tls;
+use crate::xtext;
+use mailroom_store::{DsnRet, OutboundRecipient};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -60,9 +63,25 @@ impl RecipientResult {
 pub struct Envelope<'a> {
     /// The reverse-path; empty for the null sender `<>` (bounces, RFC 5321 §4.5.5).
     pub sender: &'a str,
-    pub recipients: &'a [String],
+    /// The recipients with their DSN parameters (NOTIFY, ORCPT), relayed when the server
+    /// speaks DSN.
+    pub recipients: &'a [OutboundRecipient],
+    /// RFC 3461 §4.4: the sender's ENVID, decoded; sent xtext-encoded.
+    pub envid: Option<&'a str>,
+    /// RFC 3461 §4.3: RET.
+    pub ret: Option<DsnRet>,
     /// The message, CRLF line ends, not yet dot-stuffed.
     pub content: &'a [u8],
+}
+
+/// What a delivery did: one result per recipient, in the envelope's order, and whether the
+/// server that took the transaction speaks DSN. If it does, it reports on delivery itself
+/// (RFC 3461 §5.2.1); if not, a success report the sender asked for is ours to send, as
+/// "relayed" (RFC 3461 §5.2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    pub results: Vec<RecipientResult>,
+    pub next_hop_dsn: bool,
 }
 
 /// How the client presents itself and how patient it is.
@@ -86,7 +105,7 @@ pub async fn deliver(
     targets: &[Target],
     envelope: &Envelope<'_>,
     settings: &ClientSettings,
-) -> Vec<RecipientResult> {
+) -> Handover {
     let mut last_failure = None;
     // A plain list rather than an iterator of closures held across the awaits below, which
     // would make this future not `Send` for every lifetime (rustc's higher-ranked limitation).
@@ -121,11 +140,10 @@ pub async fn deliver(
         Some(failure) => failure.reply,
         None => Reply::local(451, "4.4.4", "no address to deliver to"),
     };
-    envelope
-        .recipients
-        .iter()
-        .map(|_| RecipientResult::TempFail(reply.clone()))
-        .collect()
+    Handover {
+        results: vec![RecipientResult::TempFail(reply); envelope.recipients.len()],
+        next_hop_dsn: false,
+    }
 }
 
 /// Why a host could not take the transaction; the next one is tried.
@@ -169,7 +187,7 @@ async fn session(
     envelope: &Envelope<'_>,
     settings: &ClientSettings,
     use_tls: bool,
-) -> Result<Vec<RecipientResult>, HostFailure> {
+) -> Result<Handover, HostFailure> {
     let t = &settings.timeouts;
     let host = target.host.as_str();
     let net = |e: &dyn fmt::Display| HostFailure::network(host, addr, e);
@@ -206,7 +224,10 @@ async fn session(
 
     let results = transaction(&mut conn, &ext, envelope, t).await;
     quit(&mut conn, t.command).await;
-    Ok(results)
+    Ok(Handover {
+        results,
+        next_hop_dsn: ext.dsn,
+    })
 }
 
 /// EHLO, or HELO for a server that doesn't know EHLO (RFC 5321 §4.1.4, §3.2).
@@ -284,7 +305,7 @@ async fn transaction(
     // RFC 6531 §3.2: an address with non-ASCII characters needs SMTPUTF8; there is no
     // downgrade for it, so a server without it can never take this message.
     let utf8_envelope =
-        !envelope.sender.is_ascii() || envelope.recipients.iter().any(|r| !r.is_ascii());
+        !envelope.sender.is_ascii() || envelope.recipients.iter().any(|r| !r.address.is_ascii());
     let utf8_headers = has_eight_bit(header_section(envelope.content));
     if utf8_envelope && !ext.smtputf8 {
         return all(RecipientResult::PermFail(Reply::local(
@@ -318,6 +339,9 @@ async fn transaction(
     if ext.smtputf8 && (utf8_envelope || utf8_headers) {
         mail.push_str(" SMTPUTF8");
     }
+    if ext.dsn {
+        mail.push_str(&mail_dsn_params(envelope));
+    }
 
     let lost = |e: ConnError| Reply::local(451, "4.4.2", format!("connection lost: {e}"));
     let reply = match conn.command(&mail, t.command).await {
@@ -331,7 +355,7 @@ async fn transaction(
     // One RCPT at a time, keeping each reply (see the module comment).
     let mut results: Vec<Option<RecipientResult>> = vec![None; envelope.recipients.len()];
     for (i, recipient) in envelope.recipients.iter().enumerate() {
-        if !is_safe_address(recipient) {
+        if !is_safe_address(&recipient.address) {
             results[i] = Some(RecipientResult::PermFail(Reply::local(
                 553,
                 "5.1.3",
@@ -339,10 +363,11 @@ async fn transaction(
             )));
             continue;
         }
-        match conn
-            .command(&format!("RCPT TO:<{recipient}>"), t.command)
-            .await
-        {
+        let mut rcpt = format!("RCPT TO:<{}>", recipient.address);
+        if ext.dsn {
+            rcpt.push_str(&rcpt_dsn_params(recipient));
+        }
+        match conn.command(&rcpt, t.command).await {
             Ok(reply) if reply.is_positive() => {}
             Ok(reply) => results[i] = Some(RecipientResult::from_reply(reply)),
             Err(e) => {
@@ -378,6 +403,38 @@ async fn transaction(
         Err(e) => RecipientResult::TempFail(lost(e)),
     };
     finish(results, outcome)
+}
+
+/// RFC 3461 §4.3, §4.4: RET and ENVID for MAIL FROM, as the sender gave them (a server
+/// without DSN gets neither: it would refuse parameters it doesn't know, RFC 5321 §4.1.1.11).
+fn mail_dsn_params(envelope: &Envelope<'_>) -> String {
+    let mut params = String::new();
+    if let Some(ret) = envelope.ret {
+        params.push_str(&format!(" RET={}", ret.as_str()));
+    }
+    // xtext has no space, `=` or control character: the value can't add a parameter.
+    if let Some(envid) = envelope.envid {
+        params.push_str(&format!(" ENVID={}", xtext::encode(envid)));
+    }
+    params
+}
+
+/// RFC 3461 §4.1, §4.2: NOTIFY and ORCPT for one RCPT TO, as the sender gave them. An ORCPT
+/// not in its `addr-type;xtext` form (never from our own parser) is left out rather than let
+/// onto the command line.
+fn rcpt_dsn_params(recipient: &OutboundRecipient) -> String {
+    let mut params = String::new();
+    if let Some(notify) = recipient.notify.param() {
+        params.push_str(&format!(" NOTIFY={notify}"));
+    }
+    if let Some(orcpt) = &recipient.orcpt {
+        if OriginalRecipient::from_orcpt(orcpt).is_some() {
+            params.push_str(&format!(" ORCPT={orcpt}"));
+        } else {
+            debug!(rcpt = %recipient.address, "malformed ORCPT not relayed");
+        }
+    }
+    params
 }
 
 /// Gives every recipient without a result yet (those the server accepted) `outcome`.

@@ -33,13 +33,16 @@ pub enum DsnError {
 }
 
 /// RFC 3464 §2.3.3: what happened to a recipient. Only the actions this server reports: it
-/// neither delays-and-notifies (no NOTIFY=DELAY reports) nor relays to non-DSN servers.
+/// does not delay-and-notify (no NOTIFY=DELAY reports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Could not be delivered, and won't be.
     Failed,
     /// Delivered into the mailbox (reported when NOTIFY=SUCCESS asked, RFC 3461 §4.1).
     Delivered,
+    /// Handed to a server that does not speak DSN, so no report of its delivery will come
+    /// (reported when NOTIFY=SUCCESS asked, RFC 3461 §5.2.2).
+    Relayed,
 }
 
 impl Action {
@@ -47,6 +50,7 @@ impl Action {
         match self {
             Action::Failed => "failed",
             Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
         }
     }
 }
@@ -83,6 +87,26 @@ pub struct OriginalRecipient {
     /// The address type, `rfc822` for Internet mail.
     pub addr_type: String,
     pub address: String,
+}
+
+impl OriginalRecipient {
+    /// Reads an ORCPT parameter as received, `addr-type;xtext` (RFC 3461 §4.2). None if it is
+    /// not that form: then it is neither reported nor sent onward.
+    pub fn from_orcpt(param: &str) -> Option<Self> {
+        let (addr_type, encoded) = param.split_once(';')?;
+        // An esmtp-value (RFC 5321 §4.1.2) has no space, control character or `=`.
+        let type_ok = !addr_type.is_empty()
+            && addr_type
+                .bytes()
+                .all(|b| (b'!'..=b'~').contains(&b) && b != b'=');
+        if !type_ok || encoded.is_empty() {
+            return None;
+        }
+        Some(OriginalRecipient {
+            addr_type: addr_type.to_string(),
+            address: crate::xtext::decode(encoded)?,
+        })
+    }
 }
 
 /// One recipient the report is about (a per-recipient group, RFC 3464 §2.3).
@@ -125,6 +149,15 @@ impl ReportedRecipient {
             status: "2.0.0".into(),
             diagnostic: None,
             remote_mta: None,
+        }
+    }
+
+    /// A recipient handed to a server without DSN (RFC 3461 §5.2.2): the hand-over succeeded,
+    /// 2.0.0, and that is the last the sender will hear.
+    pub fn relayed(address: impl Into<String>) -> Self {
+        ReportedRecipient {
+            action: Action::Relayed,
+            ..ReportedRecipient::delivered(address)
         }
     }
 }
@@ -214,7 +247,7 @@ fn human_text(report: &Report<'_>) -> String {
         "This is the mail system at host {}.\r\n",
         field_value(report.reporting_mta)
     );
-    for action in [Action::Failed, Action::Delivered] {
+    for action in [Action::Failed, Action::Delivered, Action::Relayed] {
         let mut group = report
             .recipients
             .iter()
@@ -230,6 +263,11 @@ fn human_text(report: &Report<'_>) -> String {
             Action::Delivered => {
                 "\r\nYour message was delivered to the following recipients, \
                  as you asked (NOTIFY=SUCCESS):\r\n\r\n"
+            }
+            Action::Relayed => {
+                "\r\nYour message was passed on for the following recipients to a server \
+                 that does not send delivery reports, so this is the last report you will \
+                 get for them (NOTIFY=SUCCESS):\r\n\r\n"
             }
         });
         for rcpt in group {
@@ -480,6 +518,34 @@ mod tests {
         assert!(text.contains("<ann@example.test>\r\n"), "{text}");
         assert!(text.contains("text/rfc822-headers"), "{text}");
         assert!(!text.contains("secret body"), "{text}");
+    }
+
+    #[test]
+    fn relayed_report_and_orcpt_parameters() {
+        let recipients = [ReportedRecipient {
+            original: OriginalRecipient::from_orcpt("rfc822;a+2Bb@example.org"),
+            ..ReportedRecipient::relayed("ab@example.org")
+        }];
+        let text = String::from_utf8(build_report(&sample(&recipients)).unwrap()).unwrap();
+        assert!(
+            text.contains("Original-Recipient: rfc822; a+b@example.org\r\nFinal-Recipient: rfc822; ab@example.org\r\nAction: relayed\r\nStatus: 2.0.0\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("Your message was passed on"), "{text}");
+        assert!(
+            text.contains("Subject: Successful Mail Delivery Report"),
+            "{text}"
+        );
+        for bad in [
+            "rfc822",
+            ";a@b",
+            "rfc822;",
+            "rfc 822;a@b",
+            "a=b;c@d",
+            "rfc822;a b",
+        ] {
+            assert_eq!(OriginalRecipient::from_orcpt(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub struct Extensions {
     pub smtputf8: bool,
     /// ENHANCEDSTATUSCODES (RFC 2034); informative only, replies are checked either way.
     pub enhanced_status_codes: bool,
+    /// DSN (RFC 3461): the server takes NOTIFY, ORCPT, RET and ENVID and reports on
+    /// delivery itself.
+    pub dsn: bool,
 }
 
 impl Extensions {
@@ -39,6 +42,7 @@ impl Extensions {
                 "8BITMIME" => ext.eight_bit_mime = true,
                 "SMTPUTF8" => ext.smtputf8 = true,
                 "ENHANCEDSTATUSCODES" => ext.enhanced_status_codes = true,
+                "DSN" => ext.dsn = true,
                 _ => {}
             }
         }
@@ -62,6 +66,7 @@ mod tests {
                 "8BITMIME".into(),
                 "SMTPUTF8".into(),
                 "ENHANCEDSTATUSCODES".into(),
+                "DSN".into(),
             ],
         };
         let ext = Extensions::from_ehlo(&reply);
@@ -73,6 +78,7 @@ mod tests {
                 eight_bit_mime: true,
                 smtputf8: true,
                 enhanced_status_codes: true,
+                dsn: true,
             }
         );
     }

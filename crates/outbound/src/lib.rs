@@ -48,6 +48,12 @@
 //! 5. Permanent failures get one bounce ([`dsn`], RFC 3464) to the sender, queued with
 //!    `enqueue` *before* the outcome is recorded with `record_attempt` (a crash in between
 //!    gives at most a second bounce, never none). The null sender is never bounced.
+//! 6. The DSN parameters (RFC 3461) queued with the message are honoured: NOTIFY, ORCPT, RET
+//!    and ENVID go to a next hop that advertises DSN (which then reports itself); without
+//!    DSN, a recipient's NOTIFY=SUCCESS gets a "relayed" report from us, and a local
+//!    delivery's a "delivered" one. NOTIFY=NEVER, or a list without FAILURE, means no bounce
+//!    for that recipient; a report repeats ENVID and each ORCPT and returns the whole
+//!    message only for a failure with RET=FULL.
 //!
 //! All times come from the store's [`mailroom_store::Clock`], so tests drive the schedule with
 //! a `ManualClock` instead of sleeping.
@@ -66,6 +72,7 @@ mod runner;
 pub mod schedule;
 mod timeouts;
 pub mod tls;
+pub mod xtext;
 
 pub use config::OutboundConfig;
 pub use error::{OutboundError, Result};

@@ -1,17 +1,18 @@
 //! The queue runner: takes due messages from the store, delivers them, records each recipient's
-//! outcome, schedules retries and sends bounces.
+//! outcome, schedules retries and sends bounces and the success reports NOTIFY asked for
+//! (RFC 3461 §5.2).
 
 use crate::client::{self, ClientSettings, Envelope, RecipientResult};
 use crate::config::OutboundConfig;
-use crate::dsn::{self, Report, ReportedRecipient, Returned};
+use crate::dsn::{self, Action, OriginalRecipient, Report, ReportedRecipient, Returned};
 use crate::error::{OutboundError, Result};
 use crate::local::deliver_local;
 use crate::mx::{DnsRoute, RelayRoute, Route, RouteError};
 use crate::reply::Reply;
 use crate::schedule::{Deferral, after_temp_failure};
 use mailroom_store::{
-    AccountId, AttemptResult, Clock, OutboundMessage, QueueId, QueuedMessage, QueuedRecipient,
-    RecipientStatus, Store,
+    AccountId, AttemptResult, Clock, DsnRet, OutboundMessage, OutboundRecipient, QueueId,
+    QueuedMessage, QueuedRecipient, RecipientStatus, Store,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -28,8 +29,10 @@ pub struct RunReport {
     pub delivered: usize,
     pub deferred: usize,
     pub failed: usize,
-    /// Bounces queued for the failures.
+    /// Bounces queued for the failures (none where NOTIFY declined them).
     pub bounces: usize,
+    /// Success reports ("delivered", "relayed") queued where NOTIFY=SUCCESS asked.
+    pub reports: usize,
     /// Due messages skipped because another node holds their lease.
     pub locked: usize,
     /// Messages whose processing hit a store error (logged); their due recipients are deferred
@@ -228,7 +231,7 @@ impl QueueRunner {
         }
         // 4.3.0: other or undefined mail system status (RFC 3463 §3.4).
         let reply = Reply::local(451, "4.3.0", format!("queue processing failed: {error}"));
-        let outcomes = vec![RecipientResult::TempFail(reply); due.len()];
+        let outcomes = vec![Outcome::unreported(RecipientResult::TempFail(reply)); due.len()];
         // The content may be what failed: a bounce at expiry then carries no original headers.
         let content = self
             .store
@@ -251,10 +254,10 @@ impl QueueRunner {
         due: &[&QueuedRecipient],
         local_domains: &HashSet<String>,
         content: &[u8],
-    ) -> Vec<Option<RecipientResult>> {
-        let mut results: Vec<Option<RecipientResult>> = vec![None; due.len()];
+    ) -> Vec<Option<Outcome>> {
+        let mut results: Vec<Option<Outcome>> = vec![None; due.len()];
         let mut local: Vec<(usize, String, AccountId)> = Vec::new();
-        let mut remote: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+        let mut remote: BTreeMap<String, Vec<(usize, OutboundRecipient)>> = BTreeMap::new();
 
         for (i, rcpt) in due.iter().enumerate() {
             let address = rcpt.address.clone();
@@ -262,10 +265,8 @@ impl QueueRunner {
             match self.store.resolve_recipient(&address).await {
                 Ok(Some(account)) => local.push((i, address, account)),
                 Ok(None) if domain.as_deref().is_some_and(|d| local_domains.contains(d)) => {
-                    results[i] = Some(RecipientResult::PermFail(Reply::local(
-                        550,
-                        "5.1.1",
-                        format!("<{address}>: no such user here"),
+                    results[i] = Some(Outcome::unreported(RecipientResult::PermFail(
+                        Reply::local(550, "5.1.1", format!("<{address}>: no such user here")),
                     )));
                 }
                 Ok(None) => match domain {
@@ -275,21 +276,17 @@ impl QueueRunner {
                         } else {
                             domain
                         };
-                        remote.entry(key).or_default().push((i, address));
+                        remote.entry(key).or_default().push((i, onward(rcpt)));
                     }
                     None => {
-                        results[i] = Some(RecipientResult::PermFail(Reply::local(
-                            553,
-                            "5.1.3",
-                            format!("<{address}>: no domain"),
+                        results[i] = Some(Outcome::unreported(RecipientResult::PermFail(
+                            Reply::local(553, "5.1.3", format!("<{address}>: no domain")),
                         )));
                     }
                 },
                 Err(e) => {
-                    results[i] = Some(RecipientResult::TempFail(Reply::local(
-                        451,
-                        "4.3.0",
-                        format!("recipient lookup failed: {e}"),
+                    results[i] = Some(Outcome::unreported(RecipientResult::TempFail(
+                        Reply::local(451, "4.3.0", format!("recipient lookup failed: {e}")),
                     )));
                 }
             }
@@ -300,8 +297,12 @@ impl QueueRunner {
                 local.iter().map(|(_, a, acc)| (a.clone(), *acc)).collect();
             let outcomes =
                 deliver_local(self.store.as_ref(), &message.sender, &pairs, content).await;
-            for ((i, _, _), outcome) in local.iter().zip(outcomes) {
-                results[*i] = Some(outcome);
+            // RFC 3461 §5.2.3: we are the final delivery agent, so a success report is ours.
+            for ((i, _, _), result) in local.iter().zip(outcomes) {
+                results[*i] = Some(Outcome {
+                    result,
+                    success: Some(Action::Delivered),
+                });
             }
         }
 
@@ -311,9 +312,9 @@ impl QueueRunner {
                 // on would send them twice. What was done so far is still recorded.
                 break;
             }
-            let addresses: Vec<String> = group.iter().map(|(_, a)| a.clone()).collect();
+            let recipients: Vec<OutboundRecipient> = group.iter().map(|(_, r)| r.clone()).collect();
             let limit = self.config.domain_timeout;
-            let delivery = self.deliver_domain(message, &domain, &addresses, content);
+            let delivery = self.deliver_domain(message, &domain, &recipients, content);
             // One domain may not hold the runner (and the lease) longer than `domain_timeout`,
             // whatever its hosts do; the recipients are retried on the normal schedule.
             let outcomes = match tokio::time::timeout(limit, delivery).await {
@@ -326,7 +327,7 @@ impl QueueRunner {
                         "4.4.1",
                         format!("delivery to {domain} timed out after {}s", limit.as_secs()),
                     );
-                    vec![RecipientResult::TempFail(reply); addresses.len()]
+                    vec![Outcome::unreported(RecipientResult::TempFail(reply)); recipients.len()]
                 }
             };
             for ((i, _), outcome) in group.iter().zip(outcomes) {
@@ -337,39 +338,51 @@ impl QueueRunner {
         results
     }
 
-    /// Routes one domain and hands its recipients to the first host that takes them.
+    /// Routes one domain and hands its recipients, with the message's DSN parameters, to the
+    /// first host that takes them.
     async fn deliver_domain(
         &self,
         message: &QueuedMessage,
         domain: &str,
-        addresses: &[String],
+        recipients: &[OutboundRecipient],
         content: &[u8],
-    ) -> Vec<RecipientResult> {
+    ) -> Vec<Outcome> {
+        let failed = |result: RecipientResult| vec![Outcome::unreported(result); recipients.len()];
         match self.route.targets(domain).await {
             Ok(targets) => {
                 let envelope = Envelope {
                     sender: &message.sender,
-                    recipients: addresses,
+                    recipients,
+                    envid: message.envid.as_deref(),
+                    ret: message.ret,
                     content,
                 };
-                client::deliver(&targets, &envelope, &self.settings).await
+                let handover = client::deliver(&targets, &envelope, &self.settings).await;
+                // RFC 3461 §5.2.1: a server with DSN reports the success itself; one without
+                // leaves it to us, as "relayed" (§5.2.2).
+                let success = (!handover.next_hop_dsn).then_some(Action::Relayed);
+                handover
+                    .results
+                    .into_iter()
+                    .map(|result| Outcome { result, success })
+                    .collect()
             }
             Err(RouteError::Permanent { code, status, text }) => {
-                vec![RecipientResult::PermFail(Reply::local(code, status, text)); addresses.len()]
+                failed(RecipientResult::PermFail(Reply::local(code, status, text)))
             }
             Err(RouteError::Temporary(text)) => {
                 // 4.4.3: directory server failure (RFC 3463 §3.5).
-                vec![RecipientResult::TempFail(Reply::local(451, "4.4.3", text)); addresses.len()]
+                failed(RecipientResult::TempFail(Reply::local(451, "4.4.3", text)))
             }
         }
     }
 
-    /// Turns outcomes into the queue's records; bounces first (see below).
+    /// Turns outcomes into the queue's records; reports first (see below).
     async fn record(
         &self,
         message: &QueuedMessage,
         due: &[&QueuedRecipient],
-        outcomes: Vec<RecipientResult>,
+        outcomes: Vec<Outcome>,
         content: &[u8],
         now: i64,
         report: &mut RunReport,
@@ -377,10 +390,16 @@ impl QueueRunner {
         let max_age = i64::try_from(self.config.max_age.as_secs()).unwrap_or(i64::MAX);
         let mut records = Vec::with_capacity(due.len());
         let mut failed: Vec<ReportedRecipient> = Vec::new();
+        let mut succeeded: Vec<ReportedRecipient> = Vec::new();
         for (rcpt, outcome) in due.iter().zip(outcomes) {
-            let (status, next, reply) = match outcome {
+            let (status, next, reply) = match outcome.result {
                 RecipientResult::Delivered(reply) => {
                     report.delivered += 1;
+                    if let Some(action) = outcome.success
+                        && rcpt.notify.wants_success()
+                    {
+                        succeeded.push(reported(rcpt, success_recipient(rcpt, action)));
+                    }
                     (RecipientStatus::Delivered, now, reply)
                 }
                 RecipientResult::TempFail(reply) => {
@@ -391,14 +410,16 @@ impl QueueRunner {
                             (RecipientStatus::Pending, at, reply)
                         }
                         Deferral::Expired => {
+                            report.failed += 1;
                             // RFC 3463 §3.5 4.4.7: delivery time expired.
-                            failed.push(failed_recipient(&rcpt.address, "4.4.7".into(), &reply));
+                            note_failure(&mut failed, rcpt, "4.4.7".into(), &reply);
                             (RecipientStatus::Failed, now, reply)
                         }
                     }
                 }
                 RecipientResult::PermFail(reply) => {
-                    failed.push(failed_recipient(&rcpt.address, reply.dsn_status(), &reply));
+                    report.failed += 1;
+                    note_failure(&mut failed, rcpt, reply.dsn_status(), &reply);
                     (RecipientStatus::Failed, now, reply)
                 }
             };
@@ -409,55 +430,78 @@ impl QueueRunner {
                 response: Some(reply.one_line()),
             });
         }
-        report.failed += failed.len();
 
-        // The bounce is queued BEFORE the failure is recorded: a crash in between gives at
-        // most a second bounce next time, never none.
-        if !failed.is_empty() {
-            if message.sender.is_empty() {
-                // RFC 5321 §4.5.5 / §6.1: mail from the null sender (a bounce) is never
-                // bounced, or two servers could bounce at each other forever.
+        // RFC 5321 §4.5.5 / §6.1, RFC 3461 §6.1: mail from the null sender (a report) never
+        // gets a report, or two servers could report to each other forever.
+        if message.sender.is_empty() {
+            if !failed.is_empty() {
                 info!(queue_id = %message.id, "undeliverable bounce dropped (null sender)");
-            } else {
-                self.bounce(message, failed, content, now).await?;
+            }
+        } else {
+            // The bounce is queued BEFORE the failure is recorded: a crash in between gives
+            // at most a second bounce next time, never none.
+            if !failed.is_empty() {
+                self.send_report(message, &failed, content, now).await?;
                 report.bounces += 1;
+            }
+            // A success report that can't be queued is only logged: failing the pass would
+            // send the message again to recipients that already have it.
+            if !succeeded.is_empty() {
+                match self.send_report(message, &succeeded, content, now).await {
+                    Ok(()) => report.reports += 1,
+                    Err(e) => {
+                        warn!(queue_id = %message.id, error = %e, "success report not queued")
+                    }
+                }
             }
         }
         self.store.record_attempt(message.id, records).await?;
         Ok(())
     }
 
-    async fn bounce(
+    /// Queues one report (RFC 3464) about `recipients` to the sender, from the null sender.
+    /// The report repeats the sender's ENVID (RFC 3461 §6.3) and returns what RET asked for
+    /// (§4.3): the whole message only for a failure with RET=FULL, the header section
+    /// otherwise (RFC 6522 §3: enough to recognise the message, and a success report never
+    /// needs more).
+    async fn send_report(
         &self,
         message: &QueuedMessage,
-        failed: Vec<ReportedRecipient>,
+        recipients: &[ReportedRecipient],
         content: &[u8],
         now: i64,
     ) -> Result<()> {
+        let failure = recipients.iter().any(|r| r.action == Action::Failed);
+        let returned = if failure && message.ret == Some(DsnRet::Full) {
+            Returned::Full
+        } else {
+            Returned::Headers
+        };
         let id = format!("{}.{}", message.id, now);
         let bytes = dsn::build_report(&Report {
             reporting_mta: &self.config.hostname,
             original_sender: &message.sender,
-            // The queue keeps no ENVID: submission does not relay DSN parameters.
-            envid: None,
+            envid: message.envid.as_deref(),
             arrival_date: message.created_at,
             now,
             id: &id,
-            recipients: &failed,
+            recipients,
             original: content,
-            // RFC 6522 §3: the header section is enough to recognise the message.
-            returned: Returned::Headers,
+            returned,
         })?;
         let id = self
             .store
             .enqueue(OutboundMessage {
                 account: None,
                 sender: String::new(),
-                recipients: vec![message.sender.clone()],
+                recipients: vec![OutboundRecipient::new(message.sender.clone())],
+                envid: None,
+                ret: None,
                 content: bytes,
             })
             .await?;
-        info!(queue_id = %message.id, bounce = %id, to = %message.sender, "bounce queued");
+        let kind = if failure { "bounce" } else { "success report" };
+        info!(queue_id = %message.id, report = %id, to = %message.sender, "{kind} queued");
         // Deliver it soon rather than at the next interval.
         self.notify.notify_one();
         Ok(())
@@ -497,10 +541,71 @@ fn lease_name(id: QueueId) -> String {
     format!("queue:{id}")
 }
 
+/// One recipient's outcome, and whose job a success report is.
+#[derive(Debug, Clone)]
+struct Outcome {
+    result: RecipientResult,
+    /// The action of the success report that is ours to send if NOTIFY=SUCCESS asked for one:
+    /// delivered (into a mailbox here, RFC 3461 §5.2.3), relayed (to a server without DSN,
+    /// §5.2.2), or None (the next hop speaks DSN and reports itself, §5.2.1).
+    success: Option<Action>,
+}
+
+impl Outcome {
+    /// An outcome that is never a success of ours to report (a failure, or no attempt).
+    fn unreported(result: RecipientResult) -> Self {
+        Outcome {
+            result,
+            success: None,
+        }
+    }
+}
+
+/// The recipient as it goes to the next hop: its address and DSN parameters.
+fn onward(rcpt: &QueuedRecipient) -> OutboundRecipient {
+    OutboundRecipient {
+        address: rcpt.address.clone(),
+        notify: rcpt.notify,
+        orcpt: rcpt.orcpt.clone(),
+    }
+}
+
+/// Adds a failed recipient to the bounce unless its NOTIFY declined failure reports
+/// (NEVER, or a list without FAILURE: RFC 3461 §4.1).
+fn note_failure(
+    failed: &mut Vec<ReportedRecipient>,
+    rcpt: &QueuedRecipient,
+    status: String,
+    reply: &Reply,
+) {
+    if rcpt.notify.wants_failure() {
+        failed.push(reported(
+            rcpt,
+            failed_recipient(&rcpt.address, status, reply),
+        ));
+    }
+}
+
 fn failed_recipient(address: &str, status: String, reply: &Reply) -> ReportedRecipient {
     // Our own replies use the SMTP form (code, enhanced status, text), so "smtp" fits them
     // as well (RFC 3464 §2.3.6).
     ReportedRecipient::failed(address, status, reply.one_line())
+}
+
+fn success_recipient(rcpt: &QueuedRecipient, action: Action) -> ReportedRecipient {
+    match action {
+        Action::Relayed => ReportedRecipient::relayed(&rcpt.address),
+        _ => ReportedRecipient::delivered(&rcpt.address),
+    }
+}
+
+/// Adds the recipient's ORCPT as Original-Recipient (RFC 3464 §2.3.1, RFC 3461 §6.3).
+fn reported(rcpt: &QueuedRecipient, mut reported: ReportedRecipient) -> ReportedRecipient {
+    reported.original = rcpt
+        .orcpt
+        .as_deref()
+        .and_then(OriginalRecipient::from_orcpt);
+    reported
 }
 
 /// The domain of an address, lowercased (RFC 5321 §2.4: domains are case-insensitive).

@@ -6,6 +6,7 @@ use common::sink::{Sink, SinkBehaviour};
 use mailroom_outbound::Timeouts;
 use mailroom_outbound::client::{ClientSettings, Envelope, RecipientResult, deliver};
 use mailroom_outbound::mx::Target;
+use mailroom_store::{DsnNotify, DsnRet, OutboundRecipient};
 use std::time::Duration;
 
 fn settings() -> ClientSettings {
@@ -32,13 +33,18 @@ async fn send_to(
     recipients: &[&str],
     settings: &ClientSettings,
 ) -> Vec<RecipientResult> {
-    let recipients: Vec<String> = recipients.iter().map(|r| r.to_string()).collect();
+    let recipients: Vec<OutboundRecipient> = recipients
+        .iter()
+        .map(|r| OutboundRecipient::new(*r))
+        .collect();
     let envelope = Envelope {
         sender: "a@here.test",
         recipients: &recipients,
+        envid: None,
+        ret: None,
         content: MESSAGE,
     };
-    deliver(targets, &envelope, settings).await
+    deliver(targets, &envelope, settings).await.results
 }
 
 /// Delivers `MESSAGE` from a@here.test to `recipients` through `sink`, default settings.
@@ -85,14 +91,18 @@ async fn each_recipient_gets_its_own_outcome() {
 #[tokio::test]
 async fn null_sender_and_eight_bit_body() {
     let sink = Sink::start(SinkBehaviour::default()).await;
-    let recipients = vec!["b@there.test".to_string()];
+    let recipients = vec![OutboundRecipient::new("b@there.test")];
     let content = "Subject: caf\u{e9}\r\n\r\nna\u{ef}ve\r\n".as_bytes();
     let envelope = Envelope {
         sender: "",
         recipients: &recipients,
+        envid: None,
+        ret: None,
         content,
     };
-    let results = deliver(&target(&sink), &envelope, &settings()).await;
+    let results = deliver(&target(&sink), &envelope, &settings())
+        .await
+        .results;
     assert!(matches!(results[0], RecipientResult::Delivered(_)));
     let commands = sink.commands();
     // 8BITMIME advertised and needed; SMTPUTF8 not advertised, so not used.
@@ -286,4 +296,89 @@ async fn at_most_five_addresses_are_tried() {
     assert!(matches!(results[0], RecipientResult::TempFail(_)));
     assert_eq!(*sink.connections.lock().unwrap(), 0);
     assert!(sink.messages().is_empty());
+}
+
+/// DSN (RFC 3461) advertised: RET and ENVID go on MAIL FROM, NOTIFY and ORCPT on each RCPT TO,
+/// xtext as received (ENVID re-encoded from its decoded form).
+#[tokio::test]
+async fn dsn_parameters_go_to_a_server_that_advertises_dsn() {
+    let sink = Sink::start(SinkBehaviour::default().with_dsn()).await;
+    let recipients = vec![
+        OutboundRecipient {
+            address: "b@there.test".into(),
+            notify: DsnNotify::On {
+                success: true,
+                failure: true,
+                delay: false,
+            },
+            orcpt: Some("rfc822;b+2Bx@there.test".into()),
+        },
+        OutboundRecipient {
+            address: "c@there.test".into(),
+            notify: DsnNotify::Never,
+            orcpt: None,
+        },
+        OutboundRecipient::new("d@there.test"),
+    ];
+    let envelope = Envelope {
+        sender: "a@here.test",
+        recipients: &recipients,
+        envid: Some("QQ31+4"),
+        ret: Some(DsnRet::Hdrs),
+        content: MESSAGE,
+    };
+    let handover = deliver(&target(&sink), &envelope, &settings()).await;
+    assert!(handover.next_hop_dsn);
+    assert!(
+        handover
+            .results
+            .iter()
+            .all(|r| matches!(r, RecipientResult::Delivered(_)))
+    );
+    let commands = sink.commands();
+    let mail = format!(
+        "MAIL FROM:<a@here.test> SIZE={} RET=HDRS ENVID=QQ31+2B4",
+        MESSAGE.len()
+    );
+    assert!(commands.contains(&mail), "{commands:?}");
+    for rcpt in [
+        "RCPT TO:<b@there.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b+2Bx@there.test",
+        "RCPT TO:<c@there.test> NOTIFY=NEVER",
+        "RCPT TO:<d@there.test>",
+    ] {
+        assert!(commands.contains(&rcpt.to_string()), "{rcpt}: {commands:?}");
+    }
+}
+
+/// Without DSN advertised, the parameters are not sent (the server would refuse them) and the
+/// hand-over says so.
+#[tokio::test]
+async fn dsn_parameters_are_withheld_from_a_server_without_dsn() {
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    let recipients = vec![OutboundRecipient {
+        address: "b@there.test".into(),
+        notify: DsnNotify::Never,
+        orcpt: Some("rfc822;b@there.test".into()),
+    }];
+    let envelope = Envelope {
+        sender: "a@here.test",
+        recipients: &recipients,
+        envid: Some("env"),
+        ret: Some(DsnRet::Full),
+        content: MESSAGE,
+    };
+    let handover = deliver(&target(&sink), &envelope, &settings()).await;
+    assert!(!handover.next_hop_dsn);
+    assert!(matches!(handover.results[0], RecipientResult::Delivered(_)));
+    let commands = sink.commands();
+    assert!(
+        commands.contains(&"RCPT TO:<b@there.test>".to_string()),
+        "{commands:?}"
+    );
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c.contains("NOTIFY") || c.contains("ENVID") || c.contains("RET=")),
+        "{commands:?}"
+    );
 }

@@ -8,7 +8,9 @@ use common::sink::{Sink, SinkBehaviour};
 use common::store::{START, TestStore};
 use mailroom_outbound::mx::{Route, RouteError, Target};
 use mailroom_outbound::{OutboundConfig, QueueRunner, RunReport, Timeouts};
-use mailroom_store::{OutboundMessage, QueueId, RecipientStatus};
+use mailroom_store::{
+    DsnNotify, DsnRet, OutboundMessage, OutboundRecipient, QueueId, RecipientStatus,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -31,12 +33,58 @@ async fn enqueue(t: &TestStore, sender: &str, recipients: &[&str]) -> QueueId {
         .enqueue(OutboundMessage {
             account: None,
             sender: sender.to_string(),
-            recipients: recipients.iter().map(|r| r.to_string()).collect(),
+            recipients: recipients
+                .iter()
+                .map(|r| OutboundRecipient::new(*r))
+                .collect(),
+            envid: None,
+            ret: None,
             content: MESSAGE.as_bytes().to_vec(),
         })
         .await
         .unwrap()
 }
+
+/// Queues `MESSAGE` with DSN parameters (RFC 3461).
+async fn enqueue_dsn(
+    t: &TestStore,
+    sender: &str,
+    recipients: Vec<OutboundRecipient>,
+    envid: Option<&str>,
+    ret: Option<DsnRet>,
+) -> QueueId {
+    t.store
+        .enqueue(OutboundMessage {
+            account: None,
+            sender: sender.to_string(),
+            recipients,
+            envid: envid.map(str::to_string),
+            ret,
+            content: MESSAGE.as_bytes().to_vec(),
+        })
+        .await
+        .unwrap()
+}
+
+fn rcpt(address: &str, notify: DsnNotify, orcpt: Option<&str>) -> OutboundRecipient {
+    OutboundRecipient {
+        address: address.into(),
+        notify,
+        orcpt: orcpt.map(str::to_string),
+    }
+}
+
+const SUCCESS: DsnNotify = DsnNotify::On {
+    success: true,
+    failure: false,
+    delay: false,
+};
+
+const FAILURE: DsnNotify = DsnNotify::On {
+    success: false,
+    failure: true,
+    delay: false,
+};
 
 /// A loopback port nothing listens on.
 async fn closed_port() -> String {
@@ -501,4 +549,227 @@ async fn a_domain_timeout_past_the_lease_is_refused() {
     let mut config = OutboundConfig::new("mx.here.test");
     config.domain_timeout = config.lease_ttl;
     assert!(QueueRunner::new(t.store.clone(), t.clock.clone(), config).is_err());
+}
+
+#[tokio::test]
+async fn a_dsn_server_receives_the_parameters_and_reports_itself() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default().with_dsn()).await;
+    let notify = DsnNotify::On {
+        success: true,
+        failure: true,
+        delay: false,
+    };
+    enqueue_dsn(
+        &t,
+        "alice@here.test",
+        vec![
+            rcpt("carol@there.test", notify, Some("rfc822;c+2Bx@there.test")),
+            rcpt("dave@there.test", DsnNotify::Never, None),
+        ],
+        Some("env 1"),
+        Some(DsnRet::Full),
+    )
+    .await;
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.delivered, 2);
+    // The next hop speaks DSN: the success report is its job, not ours (RFC 3461 §5.2.1).
+    assert_eq!(report.reports, 0);
+    let commands = sink.commands();
+    let mail = format!(
+        "MAIL FROM:<alice@here.test> SIZE={} RET=FULL ENVID=env+201",
+        MESSAGE.len()
+    );
+    for expected in [
+        mail.as_str(),
+        "RCPT TO:<carol@there.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c+2Bx@there.test",
+        "RCPT TO:<dave@there.test> NOTIFY=NEVER",
+    ] {
+        assert!(
+            commands.iter().any(|c| c == expected),
+            "{expected}: {commands:?}"
+        );
+    }
+    assert!(runner.run_once().await.unwrap().is_idle());
+    assert!(t.inbox(t.alice).await.is_empty());
+}
+
+#[tokio::test]
+async fn notify_success_through_a_server_without_dsn_is_reported_as_relayed() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    enqueue_dsn(
+        &t,
+        "alice@here.test",
+        vec![
+            rcpt("carol@there.test", SUCCESS, Some("rfc822;carol@there.test")),
+            rcpt("dave@there.test", DsnNotify::Unspecified, None),
+        ],
+        Some("env-2"),
+        None,
+    )
+    .await;
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!((report.delivered, report.reports), (2, 1));
+    // Nothing DSN went to a server that didn't offer it.
+    assert!(!sink.commands().iter().any(|c| c.contains("NOTIFY")));
+
+    // The report is delivered to alice on the next pass.
+    runner.run_once().await.unwrap();
+    let inbox = t.inbox(t.alice).await;
+    assert_eq!(inbox.len(), 1);
+    let dsn = &inbox[0];
+    for expected in [
+        "Return-Path: <>\r\n",
+        "Original-Envelope-Id: env-2\r\n",
+        "Original-Recipient: rfc822; carol@there.test\r\nFinal-Recipient: rfc822; carol@there.test\r\nAction: relayed\r\nStatus: 2.0.0",
+        "Subject: plans",
+    ] {
+        assert!(dsn.contains(expected), "{expected}: {dsn}");
+    }
+    // Only the recipient that asked is reported on, and only the headers come back.
+    assert!(!dsn.contains("dave@there.test"), "{dsn}");
+    assert!(!dsn.contains("See you at noon."), "{dsn}");
+}
+
+#[tokio::test]
+async fn notify_never_or_without_failure_means_no_bounce() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(
+        SinkBehaviour::default()
+            .rcpt("never@there.test", "550 5.1.1 no such user")
+            .rcpt("success@there.test", "550 5.1.1 no such user"),
+    )
+    .await;
+    let id = enqueue_dsn(
+        &t,
+        "alice@here.test",
+        vec![
+            rcpt("never@there.test", DsnNotify::Never, None),
+            rcpt("success@there.test", SUCCESS, None),
+        ],
+        None,
+        None,
+    )
+    .await;
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!(report.failed, 2);
+    assert_eq!((report.bounces, report.reports), (0, 0));
+    assert!(t.store.queued_message(id).await.unwrap().is_none());
+    assert!(t.store.queued_messages().await.unwrap().is_empty());
+    assert!(t.inbox(t.alice).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_bounce_carries_orcpt_and_envid_and_honours_ret() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(
+        SinkBehaviour::default()
+            .rcpt("no@there.test", "550 5.1.1 no such user")
+            .rcpt("gone@there.test", "550 5.1.1 no such user"),
+    )
+    .await;
+    enqueue_dsn(
+        &t,
+        "alice@here.test",
+        vec![rcpt(
+            "no@there.test",
+            FAILURE,
+            Some("rfc822;a+2Bb@there.test"),
+        )],
+        Some("QQ314159"),
+        Some(DsnRet::Hdrs),
+    )
+    .await;
+    enqueue_dsn(
+        &t,
+        "alice@here.test",
+        vec![rcpt("gone@there.test", DsnNotify::Unspecified, None)],
+        None,
+        Some(DsnRet::Full),
+    )
+    .await;
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!((report.failed, report.bounces), (2, 2));
+    runner.run_once().await.unwrap();
+    let inbox = t.inbox(t.alice).await;
+    assert_eq!(inbox.len(), 2);
+    let hdrs = inbox.iter().find(|m| m.contains("no@there.test")).unwrap();
+    for expected in [
+        "Original-Envelope-Id: QQ314159\r\n",
+        "Original-Recipient: rfc822; a+b@there.test\r\nFinal-Recipient: rfc822; no@there.test\r\nAction: failed\r\nStatus: 5.1.1",
+        "Content-Type: text/rfc822-headers",
+        "Subject: plans",
+    ] {
+        assert!(hdrs.contains(expected), "{expected}: {hdrs}");
+    }
+    assert!(!hdrs.contains("See you at noon."), "RET=HDRS: {hdrs}");
+    let full = inbox
+        .iter()
+        .find(|m| m.contains("gone@there.test"))
+        .unwrap();
+    assert!(full.contains("Content-Type: message/rfc822"), "{full}");
+    assert!(full.contains("See you at noon."), "RET=FULL: {full}");
+    assert!(!full.contains("Original-Envelope-Id"), "{full}");
+}
+
+#[tokio::test]
+async fn local_delivery_with_notify_success_is_reported_as_delivered() {
+    let t = TestStore::new().await;
+    let route = Arc::new(NoNetwork(AtomicUsize::new(0)));
+    let mut config = OutboundConfig::new("mx.here.test");
+    config.route = Some(route.clone());
+    let runner = runner(&t, config);
+    enqueue_dsn(
+        &t,
+        "alice@here.test",
+        vec![rcpt(
+            "bob@here.test",
+            SUCCESS,
+            Some("rfc822;robert@here.test"),
+        )],
+        Some("local-1"),
+        None,
+    )
+    .await;
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!((report.delivered, report.reports), (1, 1));
+    runner.run_once().await.unwrap();
+    let inbox = t.inbox(t.alice).await;
+    assert_eq!(inbox.len(), 1);
+    for expected in [
+        "Original-Envelope-Id: local-1\r\n",
+        "Original-Recipient: rfc822; robert@here.test\r\nFinal-Recipient: rfc822; bob@here.test\r\nAction: delivered\r\nStatus: 2.0.0",
+    ] {
+        assert!(inbox[0].contains(expected), "{expected}: {}", inbox[0]);
+    }
+    assert_eq!(route.0.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn the_null_sender_gets_no_success_report() {
+    let t = TestStore::new().await;
+    let sink = Sink::start(SinkBehaviour::default()).await;
+    enqueue_dsn(
+        &t,
+        "",
+        vec![rcpt("carol@there.test", SUCCESS, None)],
+        None,
+        None,
+    )
+    .await;
+    let runner = runner(&t, config(sink.relay()));
+
+    let report = runner.run_once().await.unwrap();
+    assert_eq!((report.delivered, report.reports), (1, 0));
+    assert!(t.store.queued_messages().await.unwrap().is_empty());
 }

@@ -18,7 +18,7 @@ use crate::server::Shared;
 use mailroom_outbound::dsn::{
     self, DsnError, OriginalRecipient, Report, ReportedRecipient, Returned,
 };
-use mailroom_store::{Delivery, OutboundMessage};
+use mailroom_store::{Delivery, OutboundMessage, OutboundRecipient};
 use time::OffsetDateTime;
 
 /// What happened to one recipient.
@@ -191,7 +191,9 @@ async fn send_one(shared: &Shared, original: &Original<'_>, entries: &[Entry<'_>
                 .enqueue(OutboundMessage {
                     account: None,
                     sender: String::new(),
-                    recipients: vec![sender.to_string()],
+                    recipients: vec![OutboundRecipient::new(sender)],
+                    envid: None,
+                    ret: None,
                     content,
                 })
                 .await;

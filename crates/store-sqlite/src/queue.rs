@@ -8,8 +8,8 @@ use crate::writer::WriteCtx;
 use crate::{SqliteStore, not_found};
 use async_trait::async_trait;
 use mailroom_store::{
-    AccountId, AttemptResult, OutboundMessage, OutboundQueue, QueueId, QueuedMessage,
-    QueuedRecipient, Result, StoreError,
+    AccountId, AttemptResult, DsnNotify, DsnRet, OutboundMessage, OutboundQueue, QueueId,
+    QueuedMessage, QueuedRecipient, Result, StoreError,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Arc;
@@ -24,10 +24,13 @@ impl OutboundQueue for SqliteStore {
             account,
             sender,
             recipients,
+            envid,
+            ret,
             content,
         } = message;
         let recipients = Arc::new(recipients);
         let sender = Arc::new(sender);
+        let envid = Arc::new(envid);
         self.write_with_blobs(vec![Arc::from(content)], move |ctx, blobs, prepared| {
             let Some(p) = prepared.first() else {
                 return Err(StoreError::invalid("queued message", "no content"));
@@ -35,14 +38,16 @@ impl OutboundQueue for SqliteStore {
             let blob_id = reference_blob(ctx, blobs, p)?;
             ctx.conn
                 .execute(
-                    "INSERT INTO queue (account_id, sender, blob_id, size, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO queue (account_id, sender, blob_id, size, created_at, envid, ret)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         account.map(|a| a.0),
                         sender.as_str(),
                         blob_id,
                         p.size as i64,
-                        ctx.now
+                        ctx.now,
+                        envid.as_deref(),
+                        ret.map(DsnRet::as_str)
                     ],
                 )
                 .map_err(db)?;
@@ -50,12 +55,21 @@ impl OutboundQueue for SqliteStore {
             let mut insert = ctx
                 .conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO queue_recipients (queue_id, address, status, next_attempt_at)
-                     VALUES (?1, ?2, 'pending', ?3)",
+                    "INSERT OR IGNORE INTO queue_recipients
+                         (queue_id, address, status, next_attempt_at, notify, orcpt)
+                     VALUES (?1, ?2, 'pending', ?3, ?4, ?5)",
                 )
                 .map_err(db)?;
-            for address in recipients.iter() {
-                insert.execute(params![id, address, ctx.now]).map_err(db)?;
+            for r in recipients.iter() {
+                insert
+                    .execute(params![
+                        id,
+                        r.address,
+                        ctx.now,
+                        notify_column(r.notify),
+                        r.orcpt
+                    ])
+                    .map_err(db)?;
             }
             Ok(QueueId(id))
         })
@@ -223,13 +237,13 @@ fn drop_message(ctx: &WriteCtx<'_>, id: QueueId, blob_id: i64) -> Result<()> {
 fn load_messages(conn: &Connection, ids: &[i64]) -> Result<Vec<QueuedMessage>> {
     let mut message = conn
         .prepare_cached(
-            "SELECT q.account_id, q.sender, b.hash, q.size, q.created_at
+            "SELECT q.account_id, q.sender, b.hash, q.size, q.created_at, q.envid, q.ret
              FROM queue q JOIN blobs b ON b.id = q.blob_id WHERE q.id = ?1",
         )
         .map_err(db)?;
     let mut recipients = conn
         .prepare_cached(
-            "SELECT address, status, attempts, next_attempt_at, last_response
+            "SELECT address, status, attempts, next_attempt_at, last_response, notify, orcpt
              FROM queue_recipients WHERE queue_id = ?1 ORDER BY address",
         )
         .map_err(db)?;
@@ -243,11 +257,13 @@ fn load_messages(conn: &Connection, ids: &[i64]) -> Result<Vec<QueuedMessage>> {
                     r.get::<_, Vec<u8>>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })
             .optional()
             .map_err(db)?;
-        let Some((account, sender, hash, size, created_at)) = row else {
+        let Some((account, sender, hash, size, created_at, envid, ret)) = row else {
             continue;
         };
         let rows = recipients
@@ -258,18 +274,23 @@ fn load_messages(conn: &Connection, ids: &[i64]) -> Result<Vec<QueuedMessage>> {
                     r.get::<_, i64>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })
             .map_err(db)?;
         let mut list = Vec::new();
         for row in rows {
-            let (address, status, attempts, next_attempt_at, last_response) = row.map_err(db)?;
+            let (address, status, attempts, next_attempt_at, last_response, notify, orcpt) =
+                row.map_err(db)?;
             list.push(QueuedRecipient {
                 address,
                 status: status.parse()?,
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                 next_attempt_at,
                 last_response,
+                notify: notify_from_column(notify)?,
+                orcpt,
             });
         }
         out.push(QueuedMessage {
@@ -279,24 +300,105 @@ fn load_messages(conn: &Connection, ids: &[i64]) -> Result<Vec<QueuedMessage>> {
             blob: blob_hash(&hash),
             size: size as u64,
             created_at,
+            envid,
+            ret: ret.as_deref().map(ret_from_column).transpose()?,
             recipients: list,
         });
     }
     Ok(out)
 }
 
+/// Bits of `queue_recipients.notify` (migration 6); NULL is "not given", 0 is NEVER.
+const NOTIFY_SUCCESS: i64 = 1;
+const NOTIFY_FAILURE: i64 = 2;
+const NOTIFY_DELAY: i64 = 4;
+
+fn notify_column(notify: DsnNotify) -> Option<i64> {
+    match notify {
+        DsnNotify::Unspecified => None,
+        DsnNotify::Never => Some(0),
+        DsnNotify::On {
+            success,
+            failure,
+            delay,
+        } => Some(
+            [
+                (success, NOTIFY_SUCCESS),
+                (failure, NOTIFY_FAILURE),
+                (delay, NOTIFY_DELAY),
+            ]
+            .into_iter()
+            .filter_map(|(on, bit)| on.then_some(bit))
+            .sum(),
+        ),
+    }
+}
+
+fn notify_from_column(value: Option<i64>) -> Result<DsnNotify> {
+    match value {
+        None => Ok(DsnNotify::Unspecified),
+        Some(0) => Ok(DsnNotify::Never),
+        Some(bits) if bits & !(NOTIFY_SUCCESS | NOTIFY_FAILURE | NOTIFY_DELAY) == 0 => {
+            Ok(DsnNotify::On {
+                success: bits & NOTIFY_SUCCESS != 0,
+                failure: bits & NOTIFY_FAILURE != 0,
+                delay: bits & NOTIFY_DELAY != 0,
+            })
+        }
+        Some(bits) => Err(StoreError::invalid(
+            "queued recipient NOTIFY",
+            bits.to_string(),
+        )),
+    }
+}
+
+fn ret_from_column(value: &str) -> Result<DsnRet> {
+    match value {
+        "FULL" => Ok(DsnRet::Full),
+        "HDRS" => Ok(DsnRet::Hdrs),
+        other => Err(StoreError::invalid("queued message RET", other)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailroom_store::{ManualClock, RecipientStatus};
+    use mailroom_store::{ManualClock, OutboundRecipient, RecipientStatus};
 
     fn message(to: &str) -> OutboundMessage {
         OutboundMessage {
             account: None,
             sender: "a@here.test".into(),
-            recipients: vec![to.into()],
+            recipients: vec![OutboundRecipient::new(to)],
+            envid: None,
+            ret: None,
             content: b"Subject: x\r\n\r\nx\r\n".to_vec(),
         }
+    }
+
+    #[test]
+    fn notify_columns_round_trip() {
+        let flags = [false, true];
+        let mut all = vec![DsnNotify::Unspecified, DsnNotify::Never];
+        for success in flags {
+            for failure in flags {
+                for delay in flags {
+                    if success || failure || delay {
+                        all.push(DsnNotify::On {
+                            success,
+                            failure,
+                            delay,
+                        });
+                    }
+                }
+            }
+        }
+        for notify in all {
+            let column = notify_column(notify);
+            assert_eq!(notify_from_column(column).unwrap(), notify, "{column:?}");
+        }
+        assert!(notify_from_column(Some(8)).is_err());
+        assert!(ret_from_column("BODY").is_err());
     }
 
     #[tokio::test]

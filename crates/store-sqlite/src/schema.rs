@@ -173,6 +173,16 @@ CREATE TABLE queue_recipients (
 ) WITHOUT ROWID;
 CREATE INDEX queue_due ON queue_recipients(next_attempt_at) WHERE status = 'pending';
 "#,
+    r#"
+-- The DSN parameters (RFC 3461) a queued message carries onward. NULL is "not given", so rows
+-- queued before this version read as they were sent: no ENVID, no RET, default NOTIFY.
+-- queue.ret: 'FULL' or 'HDRS'. queue_recipients.notify: 0 for NEVER, else bits 1 SUCCESS,
+-- 2 FAILURE, 4 DELAY. queue_recipients.orcpt: the parameter as received, addr-type;xtext.
+ALTER TABLE queue ADD COLUMN envid TEXT DEFAULT NULL;
+ALTER TABLE queue ADD COLUMN ret TEXT DEFAULT NULL;
+ALTER TABLE queue_recipients ADD COLUMN notify INTEGER DEFAULT NULL;
+ALTER TABLE queue_recipients ADD COLUMN orcpt TEXT DEFAULT NULL;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -201,4 +211,37 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 
 pub fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A queue row written before migration 6 reads as "no DSN parameters given".
+    #[test]
+    fn old_queue_rows_have_no_dsn_parameters() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO blobs (hash, size, refs, facts) VALUES (x'00', 1, 1, '{}');
+             INSERT INTO queue (account_id, sender, blob_id, size, created_at)
+                 VALUES (NULL, 'a@here.test', 1, 1, 0);
+             INSERT INTO queue_recipients (queue_id, address, status, next_attempt_at)
+                 VALUES (1, 'b@there.test', 'pending', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (Option<String>, Option<String>, Option<i64>, Option<String>) = conn
+            .query_row(
+                "SELECT q.envid, q.ret, r.notify, r.orcpt
+                 FROM queue q JOIN queue_recipients r ON r.queue_id = q.id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(row, (None, None, None, None));
+    }
 }

@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             recovery::restore_clears_the_deleted_flag,
             queue::queued_mail_waits_per_recipient_until_final,
             queue::queue_holds_its_blob_until_removed,
+            queue::queued_dsn_parameters_round_trip,
             queue::app_passwords_scram_keys_and_dkim_keys_are_kept,
         );
     };

@@ -2,15 +2,20 @@
 
 use crate::fixtures::Fixture;
 use mailroom_store::{
-    AccountUpdate, AttemptResult, DkimKey, DomainUpdate, OutboundMessage, RecipientStatus,
-    StoreError,
+    AccountUpdate, AttemptResult, DkimKey, DomainUpdate, DsnNotify, DsnRet, OutboundMessage,
+    OutboundRecipient, RecipientStatus, StoreError,
 };
 
 fn outbound(f: &Fixture, recipients: &[&str]) -> OutboundMessage {
     OutboundMessage {
         account: Some(f.alice),
         sender: "alice@example.test".into(),
-        recipients: recipients.iter().map(|r| r.to_string()).collect(),
+        recipients: recipients
+            .iter()
+            .map(|r| OutboundRecipient::new(*r))
+            .collect(),
+        envid: None,
+        ret: None,
         content: b"From: alice@example.test\r\nSubject: out\r\n\r\nhello\r\n".to_vec(),
     }
 }
@@ -111,6 +116,69 @@ pub async fn queue_holds_its_blob_until_removed(f: &Fixture) {
         s.enqueue(empty).await.is_err(),
         "a message needs a recipient"
     );
+}
+
+/// RFC 3461: the DSN parameters given at enqueue come back as given, and a message without
+/// them reads as "not given".
+pub async fn queued_dsn_parameters_round_trip(f: &Fixture) {
+    let s = &f.store;
+    let plain = s
+        .enqueue(outbound(f, &["plain@remote.test"]))
+        .await
+        .unwrap();
+    let recipients = vec![
+        OutboundRecipient {
+            address: "a@remote.test".into(),
+            notify: DsnNotify::On {
+                success: true,
+                failure: false,
+                delay: true,
+            },
+            orcpt: Some("rfc822;a+2Bx@remote.test".into()),
+        },
+        OutboundRecipient {
+            address: "b@remote.test".into(),
+            notify: DsnNotify::Never,
+            orcpt: None,
+        },
+        OutboundRecipient::new("c@remote.test"),
+    ];
+    let id = s
+        .enqueue(OutboundMessage {
+            recipients: recipients.clone(),
+            envid: Some("QQ314159".into()),
+            ret: Some(DsnRet::Hdrs),
+            ..outbound(f, &[])
+        })
+        .await
+        .unwrap();
+    let m = s.queued_message(id).await.unwrap().unwrap();
+    assert_eq!(m.envid.as_deref(), Some("QQ314159"));
+    assert_eq!(m.ret, Some(DsnRet::Hdrs));
+    for want in &recipients {
+        let got = m
+            .recipients
+            .iter()
+            .find(|r| r.address == want.address)
+            .unwrap();
+        assert_eq!((got.notify, &got.orcpt), (want.notify, &want.orcpt));
+    }
+    // The parameters survive an attempt being recorded.
+    s.record_attempt(
+        id,
+        vec![result("a@remote.test", RecipientStatus::Pending, 0)],
+    )
+    .await
+    .unwrap();
+    let due = s.due_messages(f.clock_now(), 10).await.unwrap();
+    let again = due.iter().find(|m| m.id == id).unwrap();
+    assert_eq!(again.ret, Some(DsnRet::Hdrs));
+    assert_eq!(again.recipients[0].orcpt, recipients[0].orcpt);
+
+    let plain = s.queued_message(plain).await.unwrap().unwrap();
+    assert_eq!((plain.envid, plain.ret), (None, None));
+    assert_eq!(plain.recipients[0].notify, DsnNotify::Unspecified);
+    assert_eq!(plain.recipients[0].orcpt, None);
 }
 
 pub async fn app_passwords_scram_keys_and_dkim_keys_are_kept(f: &Fixture) {

@@ -2,6 +2,7 @@
 //! recipient has a final answer, so a restart or a crash never loses it and every node sees it.
 
 use crate::blob::BlobHash;
+use crate::dsn::{DsnNotify, DsnRet, OutboundRecipient};
 use crate::error::{Result, StoreError};
 use crate::ids::AccountId;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,11 @@ pub struct OutboundMessage {
     pub account: Option<AccountId>,
     /// The reverse-path; empty is the null sender `<>` (bounces), which is never bounced to.
     pub sender: String,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<OutboundRecipient>,
+    /// RFC 3461 §4.4: the sender's ENVID, decoded from xtext (printable US-ASCII).
+    pub envid: Option<String>,
+    /// RFC 3461 §4.3: RET, None when the sender gave none.
+    pub ret: Option<DsnRet>,
     /// The exact bytes to send, CRLF line ends, signatures already added.
     pub content: Vec<u8>,
 }
@@ -72,6 +77,10 @@ pub struct QueuedRecipient {
     pub next_attempt_at: i64,
     /// The last answer from the receiving side, or why there was none.
     pub last_response: Option<String>,
+    /// RFC 3461 §4.1: the NOTIFY its RCPT carried.
+    pub notify: DsnNotify,
+    /// RFC 3461 §4.2: the ORCPT its RCPT carried, `addr-type;xtext`.
+    pub orcpt: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +91,10 @@ pub struct QueuedMessage {
     pub blob: BlobHash,
     pub size: u64,
     pub created_at: i64,
+    /// RFC 3461 §4.4: the sender's ENVID, decoded from xtext.
+    pub envid: Option<String>,
+    /// RFC 3461 §4.3: RET.
+    pub ret: Option<DsnRet>,
     pub recipients: Vec<QueuedRecipient>,
 }
 

@@ -55,8 +55,13 @@ pub async fn run(
             let runner = QueueRunner::new(store, Arc::new(SystemClock), settings)?;
             let report = runner.run_once().await?;
             println!(
-                "delivered {}, deferred {}, failed {} (bounces sent: {}), held by another node: {}",
-                report.delivered, report.deferred, report.failed, report.bounces, report.locked
+                "delivered {}, deferred {}, failed {} (bounces sent: {}), success reports sent: {}, held by another node: {}",
+                report.delivered,
+                report.deferred,
+                report.failed,
+                report.bounces,
+                report.reports,
+                report.locked
             );
         }
         QueueCommand::Remove { id } => {

@@ -46,6 +46,15 @@ impl Default for SinkBehaviour {
 }
 
 impl SinkBehaviour {
+    /// Advertises DSN (RFC 3461) as well.
+    pub fn with_dsn(mut self) -> Self {
+        self.ehlo = Some(
+            "250-sink.test\r\n250-SIZE 1000000\r\n250-8BITMIME\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES"
+                .into(),
+        );
+        self
+    }
+
     pub fn rcpt(mut self, address: &str, reply: &str) -> Self {
         self.rcpt_replies
             .insert(address.to_string(), reply.to_string());

@@ -2,6 +2,9 @@
 //! RCPT, and the xtext encoding two of them travel in (RFC 3461 §4). Pure: no I/O, no state.
 
 use super::ParseError;
+use mailroom_store::{DsnNotify, DsnRet, OutboundRecipient};
+// xtext lives with the queue runner, which encodes and decodes it as well.
+pub use mailroom_outbound::xtext::{decode as xtext_decode, encode as xtext_encode};
 
 /// RFC 3461 §4.4: the longest ENVID value (as sent, encoded).
 pub const MAX_ENVID: usize = 100;
@@ -16,6 +19,16 @@ pub enum Ret {
     Full,
     /// Only its header section.
     Hdrs,
+}
+
+impl Ret {
+    /// The same, as the outbound queue keeps it.
+    pub fn queued(self) -> DsnRet {
+        match self {
+            Ret::Full => DsnRet::Full,
+            Ret::Hdrs => DsnRet::Hdrs,
+        }
+    }
 }
 
 /// RFC 3461 §4.1: when the sender wants a report for a recipient. All three false is
@@ -60,6 +73,34 @@ impl RcptParams {
     /// A success is reported only when asked for.
     pub fn wants_success(&self) -> bool {
         self.notify.is_some_and(|n| n.success)
+    }
+
+    /// `address` with these parameters, as the outbound queue carries them onward: NOTIFY as
+    /// given, ORCPT back in its wire form (RFC 3461 §4.2: relayed as it was received; the
+    /// address type was only normalised in case).
+    pub fn queued(&self, address: String) -> OutboundRecipient {
+        let notify = match self.notify {
+            None => DsnNotify::Unspecified,
+            Some(Notify::NEVER) => DsnNotify::Never,
+            Some(Notify {
+                success,
+                failure,
+                delay,
+            }) => DsnNotify::On {
+                success,
+                failure,
+                delay,
+            },
+        };
+        let orcpt = self
+            .orcpt
+            .as_ref()
+            .map(|o| format!("{};{}", o.addr_type, xtext_encode(&o.address)));
+        OutboundRecipient {
+            address,
+            notify,
+            orcpt,
+        }
     }
 }
 
@@ -150,53 +191,6 @@ pub fn parse_orcpt(value: &str) -> Result<Orcpt, ParseError> {
     Ok(Orcpt { addr_type, address })
 }
 
-/// RFC 3461 §4: xtext is `!`..`~` except `+` and `=`, and `+XX` (two upper-case hex digits)
-/// for any octet. None if `text` is not xtext or decodes to something not UTF-8.
-pub fn xtext_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => {
-                let hi = hex_digit(*bytes.get(i + 1)?)?;
-                let lo = hex_digit(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'=' => return None,
-            b'!'..=b'~' => {
-                out.push(b);
-                i += 1;
-            }
-            _ => return None,
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// RFC 3461 §4: the xtext form of `text`; `+`, `=` and anything outside `!`..`~` become `+XX`.
-pub fn xtext_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'+' | b'=' => out.push_str(&format!("+{b:02X}")),
-            b'!'..=b'~' => out.push(char::from(b)),
-            _ => out.push_str(&format!("+{b:02X}")),
-        }
-    }
-    out
-}
-
-/// RFC 3461 §4 asks for upper case hex; lower case is refused rather than guessed at.
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Graphic characters and space from US-ASCII (RFC 3461 §4.2, §4.4).
 fn is_printable(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| (b' '..=b'~').contains(&b))
@@ -205,31 +199,6 @@ fn is_printable(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xtext_decodes_and_round_trips() {
-        assert_eq!(
-            xtext_decode("a+2Bb@c.example").as_deref(),
-            Some("a+b@c.example")
-        );
-        assert_eq!(xtext_decode("x+3Dy+20z").as_deref(), Some("x=y z"));
-        assert_eq!(xtext_decode("").as_deref(), Some(""));
-        assert_eq!(xtext_decode("+C3+B6").as_deref(), Some("ö"));
-        for bad in ["a+", "a+2", "a+2b", "a+ZZ", "a=b", "a b", "ö", "+FF"] {
-            assert_eq!(xtext_decode(bad), None, "{bad}");
-        }
-        for text in ["plain", "a+b=c d", "tab\there", "jörg@x", "+++", ""] {
-            let encoded = xtext_encode(text);
-            assert!(
-                encoded
-                    .bytes()
-                    .all(|b| (b'!'..=b'~').contains(&b) && b != b'='),
-                "{encoded}"
-            );
-            assert_eq!(xtext_decode(&encoded).as_deref(), Some(text));
-        }
-        assert_eq!(xtext_encode("a+b=c d"), "a+2Bb+3Dc+20d");
-    }
 
     #[test]
     fn notify_values() {
@@ -314,5 +283,33 @@ mod tests {
             orcpt: None,
         };
         assert!(!success.wants_failure() && success.wants_success());
+    }
+
+    #[test]
+    fn queued_form_keeps_what_was_given() {
+        let params = RcptParams {
+            notify: parse_notify("SUCCESS,FAILURE").ok(),
+            orcpt: parse_orcpt("RFC822;a+2Bb@example.test").ok(),
+        };
+        let queued = params.queued("x@y.test".into());
+        assert_eq!(
+            queued.notify,
+            DsnNotify::On {
+                success: true,
+                failure: true,
+                delay: false
+            }
+        );
+        assert_eq!(queued.orcpt.as_deref(), Some("rfc822;a+2Bb@example.test"));
+        let never = RcptParams {
+            notify: Some(Notify::NEVER),
+            orcpt: None,
+        };
+        assert_eq!(never.queued("x@y.test".into()).notify, DsnNotify::Never);
+        assert_eq!(
+            RcptParams::default().queued("x@y.test".into()),
+            OutboundRecipient::new("x@y.test")
+        );
+        assert_eq!(Ret::Hdrs.queued(), DsnRet::Hdrs);
     }
 }

@@ -88,10 +88,9 @@ impl Session {
                 .iter()
                 .any(|d| d.name.eq_ignore_ascii_case(&domain));
             if !ours {
-                // RFC 6409 §4: relayed for the authenticated user, through the queue. The DSN
-                // parameters (RFC 3461 §4.1, §4.2) are accepted but not relayed onward: the
-                // outbound queue doesn't carry them yet, so the next hop applies its defaults.
-                tx.remote.push(format!("{local}@{domain}"));
+                // RFC 6409 §4: relayed for the authenticated user, through the queue, which
+                // carries the DSN parameters (RFC 3461 §4.1, §4.2) to the next hop.
+                tx.remote.push(params.queued(format!("{local}@{domain}")));
                 conn.queue(&Reply::new(250, "2.1.5", "Recipient OK").to_bytes());
                 return Ok(());
             }

@@ -47,7 +47,7 @@ impl Session {
         let user = self.user.as_ref().map(|u| u.address.as_str());
         let single = match (tx.recipients.as_slice(), tx.remote.as_slice()) {
             ([only], []) => Some(only.address.as_str()),
-            ([], [only]) => Some(only.as_str()),
+            ([], [only]) => Some(only.address.as_str()),
             _ => None,
         };
         let trace = Trace {

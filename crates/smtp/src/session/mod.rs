@@ -15,7 +15,7 @@ use crate::error::SmtpError;
 use crate::proto::{Command, MAX_COMMAND_LINE, MailParams, Path, Reply, parse_command};
 use crate::server::{Mode, Shared};
 use mailroom_net::{MailStream, RateLimit};
-use mailroom_store::AccountId;
+use mailroom_store::{AccountId, OutboundRecipient};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -34,8 +34,9 @@ struct Transaction {
     from: Path,
     params: MailParams,
     recipients: Vec<Recipient>,
-    /// Submission: recipients outside our domains, relayed through the outbound queue.
-    remote: Vec<String>,
+    /// Submission: recipients outside our domains, relayed through the outbound queue with
+    /// their DSN parameters.
+    remote: Vec<OutboundRecipient>,
     /// The chunks received so far when the message comes by BDAT (RFC 3030).
     chunks: Option<Vec<u8>>,
 }
@@ -302,7 +303,9 @@ impl Session {
                 "ENHANCEDSTATUSCODES".into(),
                 "CHUNKING".into(),
                 // RFC 3461: we are the final delivery agent here (MX, LMTP, and submission's
-                // local recipients), so we can honour NOTIFY, ORCPT, RET and ENVID.
+                // local recipients), so we can honour NOTIFY, ORCPT, RET and ENVID; submission's
+                // remote recipients keep them in the outbound queue, whose runner relays them
+                // or reports itself (RFC 3461 §5.2.1, §5.2.2).
                 "DSN".into(),
             ]);
             if self.tls_available(conn) {

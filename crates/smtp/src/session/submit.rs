@@ -9,8 +9,8 @@ use crate::connection::Connection;
 use crate::delivery::{Recipient, deliver};
 use crate::error::SmtpError;
 use crate::headers::{from_addresses, has_field};
-use crate::proto::Reply;
-use mailroom_store::OutboundMessage;
+use crate::proto::{Reply, Ret};
+use mailroom_store::{OutboundMessage, OutboundRecipient};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
@@ -62,6 +62,8 @@ impl Session {
                     account: Some(user.account),
                     sender: sender.clone(),
                     recipients: tx.remote.clone(),
+                    envid: tx.params.envid.clone(),
+                    ret: tx.params.ret.map(Ret::queued),
                     content: outgoing.clone(),
                 })
                 .await?;
@@ -91,7 +93,7 @@ impl Session {
                 .unzip();
             // The user hears of the others by a bounce, and of the deliveries where
             // NOTIFY=SUCCESS asked (RFC 3461 §4.1; we are the final delivery agent for local
-            // recipients). Remote recipients' NOTIFY/ORCPT are not relayed (see `envelope.rs`).
+            // recipients). Remote and retried recipients are reported on by the queue runner.
             let original = bounce::Original {
                 sender: &sender,
                 envid: tx.params.envid.as_deref(),
@@ -117,7 +119,8 @@ impl Session {
         outcomes: &[Result<(), SmtpError>],
         content: &[u8],
     ) -> Vec<String> {
-        let retry: Vec<String> = tx
+        // Each keeps its DSN parameters: the runner reports on it when it delivers or gives up.
+        let retry: Vec<OutboundRecipient> = tx
             .recipients
             .iter()
             .zip(outcomes)
@@ -125,21 +128,24 @@ impl Session {
                 // "postmaster" without a domain can't be looked up again by the queue.
                 r.address.contains('@') && o.as_ref().is_err_and(|e| e.reply().code / 100 == 4)
             })
-            .map(|(r, _)| r.address.clone())
+            .map(|(r, _)| r.dsn.queued(r.address.clone()))
             .collect();
         if retry.is_empty() {
-            return retry;
+            return Vec::new();
         }
+        let addresses: Vec<String> = retry.iter().map(|r| r.address.clone()).collect();
         let message = OutboundMessage {
             account: Some(user.account),
             sender: tx.from.address(),
-            recipients: retry.clone(),
+            recipients: retry,
+            envid: tx.params.envid.clone(),
+            ret: tx.params.ret.map(Ret::queued),
             content: content.to_vec(),
         };
         match self.shared.enqueue(message).await {
             Ok(queued) => {
-                tracing::info!(id = %tx.id, queue = %queued, "{} local recipients to retry", retry.len());
-                retry
+                tracing::info!(id = %tx.id, queue = %queued, "{} local recipients to retry", addresses.len());
+                addresses
             }
             Err(e) => {
                 tracing::warn!(id = %tx.id, "queueing local retries failed, bouncing them: {e}");

@@ -410,16 +410,16 @@ async fn only_recipient_full_is_a_temporary_reply() {
 }
 
 /// DSN (RFC 3461) on submission: a local recipient's NOTIFY=SUCCESS brings the user a
-/// "delivered" report; a remote recipient's parameters are accepted but not relayed (the
-/// outbound queue doesn't carry them), so it gets no report from us.
+/// "delivered" report; a remote recipient's NOTIFY and ORCPT, and the message's RET and ENVID,
+/// go into the outbound queue, whose runner relays them and reports on them (not we, now).
 #[tokio::test]
-async fn dsn_for_local_recipients_and_accepted_for_remote_ones() {
+async fn dsn_for_local_recipients_and_relayed_for_remote_ones() {
     let h = submission(config()).await;
     let mut c = logged_in(&h).await;
     c.ok("MAIL FROM:<ann@example.test> RET=HDRS ENVID=sub+2B1", "250")
         .await;
     c.ok(
-        "RCPT TO:<carol@remote.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;carol@remote.example",
+        "RCPT TO:<carol@remote.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;carol+2Bx@remote.example",
         "250 2.1.5",
     )
     .await;
@@ -428,6 +428,8 @@ async fn dsn_for_local_recipients_and_accepted_for_remote_ones() {
         "501 5.5.4",
     )
     .await;
+    c.ok("RCPT TO:<erin@remote.example> NOTIFY=NEVER", "250 2.1.5")
+        .await;
     c.ok("RCPT TO:<bob@example.test> NOTIFY=SUCCESS", "250 2.1.5")
         .await;
     c.ok("DATA", "354").await;
@@ -436,6 +438,26 @@ async fn dsn_for_local_recipients_and_accepted_for_remote_ones() {
     let queued = h.store.queued_messages().await.unwrap();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].sender, "ann@example.test");
+    assert_eq!(queued[0].envid.as_deref(), Some("sub+1"));
+    assert_eq!(queued[0].ret, Some(mailroom_store::DsnRet::Hdrs));
+    let carol = &queued[0].recipients[0];
+    assert_eq!(carol.address, "carol@remote.example");
+    assert_eq!(
+        carol.notify,
+        mailroom_store::DsnNotify::On {
+            success: true,
+            failure: true,
+            delay: false
+        }
+    );
+    assert_eq!(
+        carol.orcpt.as_deref(),
+        Some("rfc822;carol+2Bx@remote.example")
+    );
+    let erin = &queued[0].recipients[1];
+    assert_eq!(erin.address, "erin@remote.example");
+    assert_eq!(erin.notify, mailroom_store::DsnNotify::Never);
+    assert_eq!(erin.orcpt, None);
     assert_eq!(inbox(&h.store, "bob").await.len(), 1);
     let got = inbox(&h.store, "ann").await;
     assert_eq!(got.len(), 1);
