@@ -3,10 +3,13 @@
 
 use async_trait::async_trait;
 use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::NetError;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The SMTP port between MTAs (RFC 5321 §4.5.4.2 … the well-known port 25).
 pub const SMTP_PORT: u16 = 25;
@@ -128,14 +131,64 @@ async fn addresses(resolver: &TokioResolver, host: &str) -> Result<Vec<SocketAdd
 /// Public DNS: MX records by preference, the implicit MX, null MX.
 #[derive(Debug, Default)]
 pub struct DnsRoute {
-    /// Built on first use, so a server relaying everything never needs /etc/resolv.conf and a
-    /// broken resolver configuration defers mail instead of stopping the server.
+    /// From the system configuration: built on first use, so a server relaying everything never
+    /// needs /etc/resolv.conf and a broken resolver configuration defers mail instead of
+    /// stopping the server. With explicit name servers: built up front.
     resolver: OnceLock<Result<TokioResolver, String>>,
 }
 
 impl DnsRoute {
+    /// Uses the system resolver configuration (/etc/resolv.conf), read on first lookup.
     pub fn new() -> Self {
         DnsRoute::default()
+    }
+
+    /// Asks exactly these name servers instead of the ones in /etc/resolv.conf, with the
+    /// resolver's default patience (5 s per try, 2 retries). For tests against a local DNS
+    /// responder, and for a site whose mail must be routed by one particular resolver.
+    pub fn with_nameservers(servers: Vec<SocketAddr>) -> Self {
+        let defaults = ResolverOpts::default();
+        Self::with_nameservers_timeout(servers, defaults.timeout, defaults.attempts)
+    }
+
+    /// Like [`DnsRoute::with_nameservers`], waiting `timeout` for each try and retrying a
+    /// failed query `retries` times, so a silent server costs at most about
+    /// `timeout × (retries + 1)` per lookup.
+    pub fn with_nameservers_timeout(
+        servers: Vec<SocketAddr>,
+        timeout: Duration,
+        retries: usize,
+    ) -> Self {
+        let resolver = if servers.is_empty() {
+            // Without a server every lookup would fail anyway; say why once, as a temporary
+            // error, like a broken /etc/resolv.conf.
+            Err("no name servers configured".to_string())
+        } else {
+            let name_servers = servers
+                .iter()
+                .map(|server| {
+                    // UDP first; TCP is there for answers too large for UDP (RFC 7766 §5).
+                    let mut config = NameServerConfig::udp_and_tcp(server.ip());
+                    for connection in &mut config.connections {
+                        connection.port = server.port();
+                    }
+                    config
+                })
+                .collect();
+            let mut options = ResolverOpts::default();
+            options.timeout = timeout;
+            options.attempts = retries;
+            TokioResolver::builder_with_config(
+                ResolverConfig::from_name_servers(name_servers),
+                TokioRuntimeProvider::default(),
+            )
+            .with_options(options)
+            .build()
+            .map_err(|e| e.to_string())
+        };
+        DnsRoute {
+            resolver: OnceLock::from(resolver),
+        }
     }
 
     fn resolver(&self) -> Result<&TokioResolver, RouteError> {
@@ -430,6 +483,17 @@ mod tests {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(is_public(ip), "{ip} must be allowed");
         }
+    }
+
+    #[tokio::test]
+    async fn no_name_servers_defers_instead_of_failing() {
+        let route = DnsRoute::with_nameservers(vec![]);
+        assert_eq!(
+            route.targets("example.org").await,
+            Err(RouteError::Temporary(
+                "DNS resolver unavailable: no name servers configured".into()
+            ))
+        );
     }
 
     #[tokio::test]
