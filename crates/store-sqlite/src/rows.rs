@@ -133,14 +133,23 @@ pub fn meta(row: &Row<'_>) -> rusqlite::Result<(MessageMeta, i64, String)> {
     ))
 }
 
-/// Parsed facts by blob id. Facts never change for a blob, so entries never go stale; the
-/// cache is simply emptied when it grows past its bound.
-#[derive(Default)]
+/// Parsed facts by blob id, the least recently used dropped first. Facts never change for a
+/// blob, so entries never go stale. The bound keeps a busy server's memory flat: new mail
+/// arrives all the time, an entry is a few KiB, and a miss costs one JSON parse. The clients'
+/// working set (the newest messages of the folders they have open) is far smaller.
 pub struct FactsCache {
-    entries: std::sync::Mutex<std::collections::HashMap<i64, Arc<MessageFacts>>>,
+    entries: std::sync::Mutex<lru::LruCache<i64, Arc<MessageFacts>>>,
 }
 
-const FACTS_CACHE_ENTRIES: usize = 100_000;
+const FACTS_CACHE_ENTRIES: std::num::NonZeroUsize = std::num::NonZeroUsize::new(4096).unwrap();
+
+impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache {
+            entries: std::sync::Mutex::new(lru::LruCache::new(FACTS_CACHE_ENTRIES)),
+        }
+    }
+}
 
 impl FactsCache {
     pub fn get_or_parse(&self, blob_id: i64, json: &str) -> Result<Arc<MessageFacts>> {
@@ -153,12 +162,16 @@ impl FactsCache {
             return Ok(hit.clone());
         }
         let facts = Arc::new(facts_from_json(json)?);
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= FACTS_CACHE_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(blob_id, facts.clone());
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(blob_id, facts.clone());
         Ok(facts)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 
@@ -171,4 +184,22 @@ pub fn blob_hash(bytes: &[u8]) -> BlobHash {
 
 pub fn facts_from_json(json: &str) -> Result<MessageFacts> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("message facts: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stays_bounded_and_keeps_what_is_used() {
+        let cache = FactsCache::default();
+        let json = serde_json::to_string(&MessageFacts::default()).unwrap();
+        let hot = cache.get_or_parse(0, &json).unwrap();
+        for blob in 1..=(FACTS_CACHE_ENTRIES.get() as i64 * 2) {
+            cache.get_or_parse(blob, &json).unwrap();
+            // A message clients keep fetching is never the one dropped.
+            assert!(Arc::ptr_eq(&cache.get_or_parse(0, &json).unwrap(), &hot));
+        }
+        assert_eq!(cache.len(), FACTS_CACHE_ENTRIES.get());
+    }
 }
