@@ -11,4 +11,5 @@ mbox="$root/target/tmp/bench.mbox"
 mkdir -p "$(dirname "$mbox")"
 [ -f "$mbox" ] || python3 "$shared/bench/make_mbox.py" "$mbox"
 cargo build --release -q -p mailroom --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/mailroom"
+# cargo builds into CARGO_TARGET_DIR when it is set (a shared target directory).
+bin="${CARGO_TARGET_DIR:-$root/target}/release/mailroom"
