@@ -323,10 +323,10 @@ fn rcpt_params(params: &str) -> Result<RcptParams, ParseError> {
             None => (param, None),
         };
         match (key.to_ascii_uppercase().as_str(), value) {
-            ("NOTIFY", _) if out.notify.is_some() => {
+            ("NOTIFY", _) if out.notify != dsn::Notify::Unspecified => {
                 return Err(ParseError::Syntax("NOTIFY given twice"));
             }
-            ("NOTIFY", Some(v)) => out.notify = Some(dsn::parse_notify(v)?),
+            ("NOTIFY", Some(v)) => out.notify = dsn::parse_notify(v)?,
             ("NOTIFY", None) => return Err(ParseError::Syntax("NOTIFY needs a value")),
             ("ORCPT", _) if out.orcpt.is_some() => {
                 return Err(ParseError::Syntax("ORCPT given twice"));
@@ -396,11 +396,11 @@ mod tests {
             Command::Rcpt {
                 to: mailbox("c", "d.example"),
                 params: RcptParams {
-                    notify: Some(dsn::Notify {
+                    notify: dsn::Notify::On {
                         success: true,
                         failure: true,
                         delay: false,
-                    }),
+                    },
                     orcpt: Some(dsn::Orcpt {
                         addr_type: "rfc822".into(),
                         address: "x+y@e.example".into(),
@@ -413,7 +413,7 @@ mod tests {
             Command::Rcpt {
                 to: mailbox("c", "d.example"),
                 params: RcptParams {
-                    notify: Some(dsn::Notify::NEVER),
+                    notify: dsn::Notify::Never,
                     orcpt: None,
                 },
             },

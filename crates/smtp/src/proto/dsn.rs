@@ -2,7 +2,7 @@
 //! RCPT, and the xtext encoding two of them travel in (RFC 3461 §4). Pure: no I/O, no state.
 
 use super::ParseError;
-use mailroom_store::{DsnNotify, DsnRet, OutboundRecipient};
+use mailroom_store::OutboundRecipient;
 // xtext lives with the queue runner, which encodes and decodes it as well.
 pub use mailroom_outbound::xtext::{decode as xtext_decode, encode as xtext_encode};
 
@@ -12,42 +12,13 @@ pub const MAX_ENVID: usize = 100;
 /// RFC 3461 §4.2: the longest ORCPT value (as sent, encoded, with its address type).
 pub const MAX_ORCPT: usize = 500;
 
-/// RFC 3461 §4.3: what a failure report returns of the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ret {
-    /// The whole message.
-    Full,
-    /// Only its header section.
-    Hdrs,
-}
+/// RFC 3461 §4.3: what a failure report returns of the message. The outbound queue keeps the
+/// same values, so one type serves both.
+pub use mailroom_store::DsnRet as Ret;
 
-impl Ret {
-    /// The same, as the outbound queue keeps it.
-    pub fn queued(self) -> DsnRet {
-        match self {
-            Ret::Full => DsnRet::Full,
-            Ret::Hdrs => DsnRet::Hdrs,
-        }
-    }
-}
-
-/// RFC 3461 §4.1: when the sender wants a report for a recipient. All three false is
-/// `NOTIFY=NEVER`. No NOTIFY at all (`None` where this is held) means the default: failures
-/// are reported, successes are not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Notify {
-    pub success: bool,
-    pub failure: bool,
-    pub delay: bool,
-}
-
-impl Notify {
-    pub const NEVER: Notify = Notify {
-        success: false,
-        failure: false,
-        delay: false,
-    };
-}
+/// RFC 3461 §4.1: when the sender wants a report for a recipient (`Unspecified` when no NOTIFY
+/// was given: failures are reported, successes are not). The outbound queue carries it onward.
+pub use mailroom_store::DsnNotify as Notify;
 
 /// RFC 3461 §4.2: the recipient as the sender first addressed it, decoded from xtext.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,45 +31,30 @@ pub struct Orcpt {
 /// The RCPT parameters of the extensions we advertise (only DSN has any).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RcptParams {
-    pub notify: Option<Notify>,
+    pub notify: Notify,
     pub orcpt: Option<Orcpt>,
 }
 
 impl RcptParams {
-    /// A failure is reported unless NOTIFY was given without FAILURE (RFC 3461 §4.1).
     pub fn wants_failure(&self) -> bool {
-        self.notify.is_none_or(|n| n.failure)
+        self.notify.wants_failure()
     }
 
-    /// A success is reported only when asked for.
     pub fn wants_success(&self) -> bool {
-        self.notify.is_some_and(|n| n.success)
+        self.notify.wants_success()
     }
 
     /// `address` with these parameters, as the outbound queue carries them onward: NOTIFY as
     /// given, ORCPT back in its wire form (RFC 3461 §4.2: relayed as it was received; the
     /// address type was only normalised in case).
     pub fn queued(&self, address: String) -> OutboundRecipient {
-        let notify = match self.notify {
-            None => DsnNotify::Unspecified,
-            Some(Notify::NEVER) => DsnNotify::Never,
-            Some(Notify {
-                success,
-                failure,
-                delay,
-            }) => DsnNotify::On {
-                success,
-                failure,
-                delay,
-            },
-        };
         let orcpt = self
             .orcpt
             .as_ref()
             .map(|o| format!("{};{}", o.addr_type, xtext_encode(&o.address)));
         OutboundRecipient {
             address,
-            notify,
+            notify: self.notify,
             orcpt,
         }
     }
@@ -133,16 +89,16 @@ pub fn parse_envid(value: &str) -> Result<String, ParseError> {
 /// NEVER can't be combined with the others.
 pub fn parse_notify(value: &str) -> Result<Notify, ParseError> {
     if value.eq_ignore_ascii_case("NEVER") {
-        return Ok(Notify::NEVER);
+        return Ok(Notify::Never);
     }
-    let mut notify = Notify::default();
+    let (mut success, mut failure, mut delay) = (false, false, false);
     for word in value.split(',') {
         let flag = if word.eq_ignore_ascii_case("SUCCESS") {
-            &mut notify.success
+            &mut success
         } else if word.eq_ignore_ascii_case("FAILURE") {
-            &mut notify.failure
+            &mut failure
         } else if word.eq_ignore_ascii_case("DELAY") {
-            &mut notify.delay
+            &mut delay
         } else if word.eq_ignore_ascii_case("NEVER") {
             return Err(ParseError::Syntax(
                 "NOTIFY=NEVER can't be combined with others",
@@ -157,7 +113,11 @@ pub fn parse_notify(value: &str) -> Result<Notify, ParseError> {
         }
         *flag = true;
     }
-    Ok(notify)
+    Ok(Notify::On {
+        success,
+        failure,
+        delay,
+    })
 }
 
 /// RFC 3461 §4.2: `ORCPT=addr-type;xtext`. The address type is an atom (RFC 5322 §3.2.3); the
@@ -202,11 +162,11 @@ mod tests {
 
     #[test]
     fn notify_values() {
-        assert_eq!(parse_notify("NEVER"), Ok(Notify::NEVER));
-        assert_eq!(parse_notify("never"), Ok(Notify::NEVER));
+        assert_eq!(parse_notify("NEVER"), Ok(Notify::Never));
+        assert_eq!(parse_notify("never"), Ok(Notify::Never));
         assert_eq!(
             parse_notify("SUCCESS,failure,DELAY"),
-            Ok(Notify {
+            Ok(Notify::On {
                 success: true,
                 failure: true,
                 delay: true
@@ -214,9 +174,10 @@ mod tests {
         );
         assert_eq!(
             parse_notify("DELAY"),
-            Ok(Notify {
-                delay: true,
-                ..Notify::default()
+            Ok(Notify::On {
+                success: false,
+                failure: false,
+                delay: true
             })
         );
         for bad in [
@@ -274,12 +235,12 @@ mod tests {
         let default = RcptParams::default();
         assert!(default.wants_failure() && !default.wants_success());
         let never = RcptParams {
-            notify: Some(Notify::NEVER),
+            notify: Notify::Never,
             orcpt: None,
         };
         assert!(!never.wants_failure() && !never.wants_success());
         let success = RcptParams {
-            notify: parse_notify("SUCCESS").ok(),
+            notify: parse_notify("SUCCESS").unwrap(),
             orcpt: None,
         };
         assert!(!success.wants_failure() && success.wants_success());
@@ -288,13 +249,13 @@ mod tests {
     #[test]
     fn queued_form_keeps_what_was_given() {
         let params = RcptParams {
-            notify: parse_notify("SUCCESS,FAILURE").ok(),
+            notify: parse_notify("SUCCESS,FAILURE").unwrap(),
             orcpt: parse_orcpt("RFC822;a+2Bb@example.test").ok(),
         };
         let queued = params.queued("x@y.test".into());
         assert_eq!(
             queued.notify,
-            DsnNotify::On {
+            Notify::On {
                 success: true,
                 failure: true,
                 delay: false
@@ -302,14 +263,13 @@ mod tests {
         );
         assert_eq!(queued.orcpt.as_deref(), Some("rfc822;a+2Bb@example.test"));
         let never = RcptParams {
-            notify: Some(Notify::NEVER),
+            notify: Notify::Never,
             orcpt: None,
         };
-        assert_eq!(never.queued("x@y.test".into()).notify, DsnNotify::Never);
+        assert_eq!(never.queued("x@y.test".into()).notify, Notify::Never);
         assert_eq!(
             RcptParams::default().queued("x@y.test".into()),
             OutboundRecipient::new("x@y.test")
         );
-        assert_eq!(Ret::Hdrs.queued(), DsnRet::Hdrs);
     }
 }

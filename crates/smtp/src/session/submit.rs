@@ -9,7 +9,7 @@ use crate::connection::Connection;
 use crate::delivery::{Recipient, deliver};
 use crate::error::SmtpError;
 use crate::headers::{from_addresses, has_field};
-use crate::proto::{Reply, Ret};
+use crate::proto::Reply;
 use mailroom_store::{OutboundMessage, OutboundRecipient};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
@@ -63,7 +63,7 @@ impl Session {
                     sender: sender.clone(),
                     recipients: tx.remote.clone(),
                     envid: tx.params.envid.clone(),
-                    ret: tx.params.ret.map(Ret::queued),
+                    ret: tx.params.ret,
                     content: outgoing.clone(),
                 })
                 .await?;
@@ -139,7 +139,7 @@ impl Session {
             sender: tx.from.address(),
             recipients: retry,
             envid: tx.params.envid.clone(),
-            ret: tx.params.ret.map(Ret::queued),
+            ret: tx.params.ret,
             content: content.to_vec(),
         };
         match self.shared.enqueue(message).await {
