@@ -3,14 +3,33 @@
 
 use crate::error::ImapError;
 use mailroom_imap_proto::Mailbox as WireName;
+use mailroom_imap_proto::response::Code;
 use mailroom_store::MailboxName;
 
-/// The store name for a wire name.
+fn decode(name: &WireName, utf8: bool) -> Result<String, ImapError> {
+    name.to_utf8(utf8)
+        .ok_or_else(|| ImapError::bad("mailbox name is not valid for this session's encoding"))
+}
+
+/// The store name for a wire name that points at a mailbox which may exist, also one named
+/// under older rules. A name that breaks the rules is `NO [CANNOT]` (RFC 9051 §7.1).
 pub(crate) fn from_wire(name: &WireName, utf8: bool) -> Result<MailboxName, ImapError> {
-    let text = name
-        .to_utf8(utf8)
-        .ok_or_else(|| ImapError::bad("mailbox name is not valid for this session's encoding"))?;
-    MailboxName::new(&text).map_err(|e| ImapError::no(e.to_string()))
+    Ok(MailboxName::existing(&decode(name, utf8)?)?)
+}
+
+/// The store name for a wire name that is to come into being (CREATE, the new name of RENAME,
+/// SUBSCRIBE): it must follow every rule of new names.
+pub(crate) fn new_from_wire(name: &WireName, utf8: bool) -> Result<MailboxName, ImapError> {
+    Ok(MailboxName::new(&decode(name, utf8)?)?)
+}
+
+/// The answer for an APPEND, COPY or MOVE target that does not exist: `[TRYCREATE]` only when
+/// CREATE could make it (RFC 9051 §6.3.12), else why it can't be.
+pub(crate) fn missing_target(name: &MailboxName) -> ImapError {
+    match name.check_new() {
+        Ok(()) => ImapError::no_code(Code::TryCreate, "no such mailbox"),
+        Err(e) => e.into(),
+    }
 }
 
 /// The wire name for a store name.

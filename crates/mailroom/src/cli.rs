@@ -34,6 +34,10 @@ pub enum Command {
     /// Manage aliases (extra addresses that deliver to an account).
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// An account's folders: list them, or rename one (also one whose name breaks today's
+    /// rules, which `mailroom check` reports).
+    #[command(subcommand)]
+    Folder(FolderCommand),
     /// Deliver a message from standard input to local recipients (an MDA for Postfix or
     /// procmail set-ups). Exit codes follow sysexits.h.
     Deliver {
@@ -69,6 +73,24 @@ pub enum Command {
         /// What DIR holds; by default the kind of files found there.
         #[arg(long, value_enum)]
         format: Option<MailFormat>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FolderCommand {
+    /// The account's folders with their message counts.
+    List {
+        /// The account's address.
+        address: String,
+    },
+    /// Rename a folder and everything below it (mail, UIDs and flags stay).
+    Rename {
+        /// The account's address.
+        address: String,
+        /// The folder's name now, levels separated by "/".
+        from: String,
+        /// The new name; it must follow the rules of new folder names.
+        to: String,
     },
 }
 

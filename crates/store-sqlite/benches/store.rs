@@ -1,9 +1,9 @@
-//! Store benchmark: delivery rate into one account with the shared benchmark mbox, and the
+//! Store benchmark: delivery rate into one account with the benchmark mbox, and the
 //! time to list UID + flags + MODSEQ of a 100,000-message mailbox (the SELECT path of IMAP).
 //!
 //! cargo bench -p mailroom-store-sqlite [-- --mbox FILE] [-- --count N]
 //!
-//! Without --mbox it generates ../shared/bench/make_mbox.py's 5,000 messages into target/.
+//! Without --mbox it generates bench/tools/make_mbox.py's 5,000 messages into target/.
 
 use mailroom_store::{
     Delivery, Directory, MailboxName, Mailboxes, Messages, NewAccount, NewMessage, TextField,
@@ -197,8 +197,7 @@ async fn fresh_store() -> (SqliteStore, tempfile::TempDir, mailroom_store::Accou
 fn default_mbox() -> PathBuf {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench.mbox");
     if !path.exists() {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/make_mbox.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/tools/make_mbox.py");
         let status = std::process::Command::new("python3")
             .arg(&script)
             .arg(&path)

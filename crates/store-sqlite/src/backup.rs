@@ -171,7 +171,7 @@ pub fn list_backups(root: &Path) -> Result<Vec<Manifest>> {
 /// Checks a backup: the metadata checksum and integrity, and every referenced blob present
 /// with the right size and a content that hashes to its name. Returns the problems found.
 pub fn verify_backup(root: &Path, id: &str, progress: Progress<'_>) -> Result<Vec<String>> {
-    let dir = root.join(id);
+    let dir = backup_dir(root, id)?;
     let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("manifest.json"))?)
         .map_err(|e| StoreError::Corrupt(format!("manifest of {id}: {e}")))?;
     let mut problems = Vec::new();
@@ -300,7 +300,7 @@ pub struct MessageSnapshot {
 
 impl BackupReader {
     pub fn open(root: &Path, id: &str) -> Result<Self> {
-        let dir = root.join(id);
+        let dir = backup_dir(root, id)?;
         let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("manifest.json"))?)
             .map_err(|e| StoreError::Corrupt(format!("manifest of {id}: {e}")))?;
         let conn =
@@ -499,6 +499,21 @@ fn blob_path(root: &Path, hash: &BlobHash) -> PathBuf {
 }
 
 /// e.g. 20261125T020000Z: sorts by time, readable, safe in paths.
+/// The directory of backup `id`. An id is what `backup_id` makes (digits, `T`, `Z`, `-`), so a
+/// typed id can never name a path outside the backup folder.
+fn backup_dir(root: &Path, id: &str) -> Result<PathBuf> {
+    let plain = !id.is_empty()
+        && id.len() <= 32
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !plain {
+        return Err(StoreError::invalid(
+            "backup id",
+            format!("{id:?} is not an id `mailroom backup list` shows"),
+        ));
+    }
+    Ok(root.join(id))
+}
+
 fn backup_id(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);

@@ -150,10 +150,7 @@ impl Mailboxes for SqliteStore {
                     .map_err(db)?
                     .collect::<rusqlite::Result<Vec<_>>>()
                     .map_err(db)?;
-                Ok(names
-                    .iter()
-                    .filter_map(|n| MailboxName::new(n).ok())
-                    .collect())
+                Ok(names.into_iter().map(MailboxName::from_stored).collect())
             })
             .await
     }
@@ -202,6 +199,9 @@ pub(crate) fn create_mailbox_tx(
     name: &MailboxName,
     special_use: Option<SpecialUse>,
 ) -> Result<Mailbox> {
+    // Every way a mailbox comes into being passes here: CREATE, a missing parent, RENAME,
+    // restores, import, delivery into a folder that must exist.
+    name.check_new()?;
     let last: i64 = ctx
         .conn
         .query_row(
@@ -269,6 +269,7 @@ fn rename_tx(
     from: &MailboxName,
     to: &MailboxName,
 ) -> Result<()> {
+    to.check_new()?;
     let source = find_mailbox(ctx.conn, account, from.as_str())?.ok_or(not_found("mailbox"))?;
     if find_mailbox(ctx.conn, account, to.as_str())?.is_some() || to.is_inbox() {
         return Err(StoreError::AlreadyExists("mailbox"));
@@ -305,7 +306,9 @@ fn rename_tx(
         .map_err(db)?;
     for (id, old) in affected {
         let new = format!("{}{}", to.as_str(), &old[from.as_str().len()..]);
-        MailboxName::new(&new)?;
+        // `to` follows the rules of new names (checked above); the children keep their own
+        // lower levels as they are, so renaming a parent never fails on a child of older rules.
+        MailboxName::existing(&new)?;
         ctx.conn
             .execute(
                 "UPDATE mailboxes SET name = ?1 WHERE id = ?2",

@@ -227,7 +227,7 @@ impl SqliteStore {
                             _ => return Err(mailroom_store::StoreError::NotFound("mailbox")),
                         },
                         (None, Ok(mb)) if mb.account == account => mb,
-                        _ => ensure_mailbox_tx(ctx, account, &MailboxName::new(&name)?)?,
+                        _ => ensure_mailbox_tx(ctx, account, &MailboxName::repaired(&name))?,
                     };
                     let appended = insert_row(
                         ctx,

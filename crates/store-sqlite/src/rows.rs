@@ -53,29 +53,14 @@ pub fn mailbox(row: &Row<'_>) -> rusqlite::Result<Mailbox> {
     Ok(Mailbox {
         id: MailboxId(row.get(0)?),
         account: AccountId(row.get(1)?),
-        // Names were validated on the way in; a row that fails now is reported as corrupt
-        // by the caller through the integrity check, not by a panic here.
-        name: MailboxName::new(&name).unwrap_or_else(|_| fallback_name(&name)),
+        // As stored: a name of older rules stays reachable, and `mailroom check` reports it.
+        name: MailboxName::from_stored(name),
         special_use: special.and_then(|s| s.parse::<SpecialUse>().ok()),
         uid_validity: row.get(4)?,
         uid_next: row.get(5)?,
         highest_modseq: row.get::<_, i64>(6)? as u64,
         subscribed: row.get(7)?,
     })
-}
-
-fn fallback_name(raw: &str) -> MailboxName {
-    let cleaned: String = raw
-        .chars()
-        .map(|c| {
-            if c.is_control() || c == '*' || c == '%' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    MailboxName::new(&cleaned).unwrap_or_else(|_| MailboxName::inbox())
 }
 
 pub fn load_mailbox(conn: &Connection, id: MailboxId) -> Result<Mailbox> {

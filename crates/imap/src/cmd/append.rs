@@ -1,7 +1,7 @@
 //! APPEND (RFC 9051 §6.3.12) with MULTIAPPEND (RFC 3502) and APPENDUID (RFC 4315).
 
 use crate::error::ImapError;
-use crate::names::from_wire;
+use crate::names::{from_wire, missing_target};
 use crate::session::{Done, Session};
 use crate::view::to_sequence_set;
 use mailroom_imap_proto::command::append::Append;
@@ -20,8 +20,7 @@ pub(crate) async fn append(s: &mut Session, cmd: Append) -> Result<Done, ImapErr
         return Err(crate::virtual_folder::cannot("APPEND"));
     }
     let Some(mailbox) = s.store().mailbox(account, &name).await? else {
-        // §6.3.12: TRYCREATE tells the client that CREATE would help.
-        return Err(ImapError::no_code(Code::TryCreate, "no such mailbox"));
+        return Err(missing_target(&name));
     };
     let mut messages = Vec::with_capacity(cmd.messages.len());
     for m in cmd.messages.iter() {

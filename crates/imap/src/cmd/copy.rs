@@ -2,7 +2,7 @@
 
 use crate::cmd::select::remove_from_view;
 use crate::error::ImapError;
-use crate::names::from_wire;
+use crate::names::{from_wire, missing_target};
 use crate::session::{Done, Session, State};
 use crate::view::to_sequence_set;
 use mailroom_imap_proto::command::store::CopyMove;
@@ -35,7 +35,7 @@ pub(crate) async fn copy_or_move(
         return Err(ImapError::no_code(Code::Cannot, "mailbox is read-only"));
     }
     let Some(target) = store.mailbox(selected.user.account.id, &name).await? else {
-        return Err(ImapError::no_code(Code::TryCreate, "no such mailbox"));
+        return Err(missing_target(&name));
     };
     let indices = selected.view.resolve(&cmd.set, cmd.uid, saved.as_deref())?;
     let uids = selected.view.uids(&indices);

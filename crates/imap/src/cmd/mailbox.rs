@@ -2,7 +2,7 @@
 //! SUBSCRIBE / UNSUBSCRIBE (§6.3.7-8).
 
 use crate::error::ImapError;
-use crate::names::from_wire;
+use crate::names::{from_wire, new_from_wire};
 use crate::session::{Done, Session};
 use mailroom_imap_proto::Mailbox as WireName;
 use mailroom_imap_proto::command::mailbox::SpecialUse as WireUse;
@@ -45,7 +45,7 @@ pub(crate) async fn create(
     special_use: Vec<WireUse>,
 ) -> Result<Done, ImapError> {
     let account = account(s)?;
-    let name = from_wire(&strip_trailing_separator(mailbox), s.utf8())?;
+    let name = new_from_wire(&strip_trailing_separator(mailbox), s.utf8())?;
     let special_use = store_use(&special_use)?;
     if crate::virtual_folder::is_reserved(&s.shared.config, &name) {
         return Err(crate::virtual_folder::reserved());
@@ -98,7 +98,7 @@ pub(crate) async fn rename(
 ) -> Result<Done, ImapError> {
     let account = account(s)?;
     let from = from_wire(&from, s.utf8())?;
-    let to = from_wire(&to, s.utf8())?;
+    let to = new_from_wire(&to, s.utf8())?;
     if crate::virtual_folder::is_virtual(&s.shared.config, &from) {
         return Err(crate::virtual_folder::cannot("RENAME"));
     }

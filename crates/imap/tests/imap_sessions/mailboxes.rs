@@ -225,3 +225,60 @@ async fn status_and_list_status() {
         ]
     );
 }
+
+/// The probes of the outside attack (issue 17): names with `.`/`..` levels could make the
+/// administrator's export write outside its directory. Every way a name enters refuses them.
+#[tokio::test]
+async fn unsafe_names_are_refused_wherever_a_name_enters() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    for (i, name) in [
+        "\"../../../tmp/x/escaped\"",
+        "\"a/../../x\"",
+        "\"a/./b\"",
+        "..",
+        "\"~root\"",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let reply = c.cmd(&format!("c{i} CREATE {name}")).await;
+        assert_eq!(reply.len(), 1, "{reply:?}");
+        assert!(
+            reply[0].starts_with(&format!("c{i} NO [CANNOT] invalid mailbox name: ")),
+            "{name}: {reply:?}"
+        );
+    }
+    assert_eq!(c.cmd("d CREATE Work").await, ["d OK CREATE completed"]);
+    assert_eq!(
+        c.cmd("e RENAME Work \"Work/../../x\"").await,
+        ["e NO [CANNOT] invalid mailbox name: hierarchy level \".\" or \"..\""]
+    );
+    // No [TRYCREATE] for a target CREATE would refuse.
+    assert_eq!(
+        c.cmd("f APPEND \"../x\" {5+}\r\nhello").await,
+        ["f NO [CANNOT] invalid mailbox name: hierarchy level \".\" or \"..\""]
+    );
+    assert_eq!(
+        c.cmd("g APPEND \"Nope\" {5+}\r\nhello").await,
+        ["g NO [TRYCREATE] no such mailbox"]
+    );
+    assert_eq!(
+        c.cmd("h LIST \"\" *")
+            .await
+            .iter()
+            .filter(|l| l.contains(".."))
+            .count(),
+        0
+    );
+    append(&mut c, "i0", "INBOX", "", &message("one", "body")).await;
+    c.cmd("i SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("j COPY 1 \"a/../b\"").await,
+        ["j NO [CANNOT] invalid mailbox name: hierarchy level \".\" or \"..\""]
+    );
+    assert_eq!(
+        c.cmd("k MOVE 1 \"~x\"").await,
+        ["k NO [CANNOT] invalid mailbox name: name starts with \"~\""]
+    );
+}

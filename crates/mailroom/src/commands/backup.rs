@@ -215,12 +215,13 @@ async fn restore_mailboxes(
     }
     let mut restored = 0;
     for mailbox in chosen {
-        let name = MailboxName::new(&mailbox.name)?;
+        // A folder saved under older rules comes back under the nearest name of today's.
+        let name = MailboxName::repaired(&mailbox.name);
         let live = store.mailbox(account, &name).await?;
         let target = match live {
             Some(mb) if store.mailbox_status(mb.id).await?.messages == 0 => mb,
             Some(_) => {
-                let elsewhere = MailboxName::new(&format!("Restored {day}/{}", mailbox.name))?;
+                let elsewhere = MailboxName::repaired(&format!("Restored {day}/{name}"));
                 match store.mailbox(account, &elsewhere).await? {
                     Some(mb) => mb,
                     None => store.create_mailbox(account, &elsewhere, None).await?,

@@ -6,6 +6,7 @@ pub(crate) mod backup;
 mod check;
 mod deliver;
 mod domain;
+mod folder;
 pub(crate) mod queue;
 mod quota;
 mod recover;
@@ -33,6 +34,7 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
         }
         Command::Account(cmd) => with_store(&config, |s| account::run(s, cmd)).await,
         Command::Alias(cmd) => with_store(&config, |s| alias::run(s, cmd)).await,
+        Command::Folder(cmd) => with_store(&config, |s| folder::run(s, cmd)).await,
         Command::Deliver { recipients } => return deliver::run(&config, recipients).await,
         Command::Check => with_store(&config, check::run).await,
         Command::Recover(cmd) => with_store(&config, |s| recover::run(s, cmd)).await,

@@ -2,8 +2,9 @@
 
 use crate::cli::MailFormat;
 use crate::commands::find_account;
+use crate::transfer::tree::open_root;
 use crate::transfer::{FileFolder, FileMessage, maildir, mbox};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use mailroom_store::{MailDate, MailboxName, Mailboxes, Messages, NewMessage, StoreError};
 use mailroom_store_sqlite::SqliteStore;
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ pub async fn export(
     dir: PathBuf,
 ) -> anyhow::Result<ExitCode> {
     let account = find_account(&store, &address).await?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let root = std::sync::Arc::new(open_root(&dir, true)?);
     let (mut folders, mut messages) = (0, 0);
     for mailbox in store.list_mailboxes(account.id).await? {
         let entries = store.message_entries(mailbox.id).await?;
@@ -42,7 +43,7 @@ pub async fn export(
         }
         messages += folder.messages.len();
         folders += 1;
-        let target = dir.clone();
+        let target = root.clone();
         let validity = mailbox.uid_validity;
         tokio::task::spawn_blocking(move || match format {
             MailFormat::Maildir => maildir::write_folder(&target, &folder, &uids, validity),
@@ -64,7 +65,7 @@ pub async fn import(
     format: Option<MailFormat>,
 ) -> anyhow::Result<ExitCode> {
     let account = find_account(&store, &address).await?;
-    let source = dir.clone();
+    let source = open_root(&dir, false)?;
     let folders = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<FileFolder>> {
         match format {
             Some(MailFormat::Maildir) => maildir::read_tree(&source),
@@ -88,8 +89,18 @@ pub async fn import(
     }
     let mut total = 0;
     for folder in folders {
-        let name = MailboxName::new(&folder.name)
-            .with_context(|| format!("folder name {:?}", folder.name))?;
+        let name = match MailboxName::new(&folder.name) {
+            Ok(name) => name,
+            Err(e) => {
+                let repaired = MailboxName::repaired(&folder.name);
+                println!(
+                    "folder {:?} is imported as {:?} ({e})",
+                    folder.name,
+                    repaired.as_str()
+                );
+                repaired
+            }
+        };
         let mailbox = match store.mailbox(account.id, &name).await? {
             Some(mb) => mb,
             None => store.create_mailbox(account.id, &name, None).await?,

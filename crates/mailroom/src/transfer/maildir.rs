@@ -1,16 +1,18 @@
 //! Maildir, as Dovecot, mbsync and mutt write it. Export uses one directory per folder under
-//! the root ("fs" layout: `Work/2026/{cur,new,tmp}`); import also reads Maildir++ (`.Work.2026`
-//! beside the INBOX's own cur/new/tmp). Flags are the standard letters of the file name's
+//! the root ("fs" layout: `Work/2026/{cur,new,tmp}`, each level escaped by [`super::tree`]);
+//! import also reads Maildir++ (`.Work.2026` beside the INBOX's own cur/new/tmp). Flags are the standard letters of the file name's
 //! `:2,` suffix; keywords are the letters a–z listed in `dovecot-keywords`; POP3 UIDLs and
 //! UIDs are in `dovecot-uidlist`, in Dovecot's format, so mail moved from Dovecot keeps them.
 
+use super::tree::{Layout, folder_name, folder_path};
 use super::{FileFolder, FileMessage, valid_uidl};
 use anyhow::{Context, Result};
+use cap_std::fs::Dir;
 use mailroom_store::{Flags, SystemFlags};
 use std::collections::HashMap;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
 
 const LETTERS: [(char, SystemFlags); 5] = [
     ('D', SystemFlags::DRAFT),
@@ -23,14 +25,17 @@ const LETTERS: [(char, SystemFlags); 5] = [
 /// Writes one folder into `root` (fs layout). `uid_validity` and the messages' UIDs go into
 /// dovecot-uidlist beside the POP3 UIDLs.
 pub fn write_folder(
-    root: &Path,
+    root: &Dir,
     folder: &FileFolder,
     uids: &[u32],
     uid_validity: u32,
 ) -> Result<()> {
-    let dir = root.join(&folder.name);
+    let relative = folder_path(&folder.name, Layout::Maildir)?;
+    root.create_dir_all(&relative)
+        .with_context(|| format!("creating the directory of folder {:?}", folder.name))?;
+    let dir = root.open_dir(&relative)?;
     for sub in ["cur", "new", "tmp"] {
-        fs::create_dir_all(dir.join(sub))?;
+        dir.create_dir_all(sub)?;
     }
     let mut keywords: Vec<String> = Vec::new();
     let mut uidlist = String::new();
@@ -62,13 +67,9 @@ pub fn write_folder(
         letters.sort_unstable();
         let base = format!("{}.M{uid}P{}.mailroom", m.internal_date, std::process::id());
         let name = format!("{base}:2,{}", letters.iter().collect::<String>());
-        let path = dir.join("cur").join(&name);
-        fs::write(&path, &m.content)?;
-        let mtime = UNIX_EPOCH + Duration::from_secs(m.internal_date.max(0) as u64);
-        fs::File::options()
-            .write(true)
-            .open(&path)?
-            .set_modified(mtime)?;
+        let mut file = dir.create(Path::new("cur").join(&name))?.into_std();
+        file.write_all(&m.content)?;
+        file.set_modified(UNIX_EPOCH + Duration::from_secs(m.internal_date.max(0) as u64))?;
         match &m.pop3_uidl {
             Some(uidl) => uidlist.push_str(&format!("{uid} P{uidl} :{base}\n")),
             None => uidlist.push_str(&format!("{uid} :{base}\n")),
@@ -79,77 +80,76 @@ pub fn write_folder(
         .enumerate()
         .map(|(i, k)| format!("{i} {k}\n"))
         .collect();
-    fs::write(dir.join("dovecot-keywords"), keyword_file)?;
-    fs::write(dir.join("dovecot-uidlist"), uidlist)?;
+    dir.write("dovecot-keywords", keyword_file)?;
+    dir.write("dovecot-uidlist", uidlist)?;
     Ok(())
 }
 
-/// Reads every folder under `root`, in either layout.
-pub fn read_tree(root: &Path) -> Result<Vec<FileFolder>> {
+/// Reads every folder under `root`, in either layout. Symbolic links are not followed: what
+/// is read is what lies inside `root`.
+pub fn read_tree(root: &Dir) -> Result<Vec<FileFolder>> {
     let mut folders = Vec::new();
     if is_maildir(root) {
         // Maildir++: the root is INBOX, subfolders are ".Name.Sub".
         folders.push(read_folder(root, "INBOX")?);
-        for entry in fs::read_dir(root)? {
+        for entry in root.entries()? {
             let entry = entry?;
             let file_name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(name) = file_name.strip_prefix('.')
-                && is_maildir(&entry.path())
-                && !name.is_empty()
-            {
-                folders.push(read_folder(&entry.path(), &name.replace('.', "/"))?);
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let Some(name) = file_name.strip_prefix('.') else {
+                continue;
+            };
+            let dir = root.open_dir(&file_name)?;
+            if is_maildir(&dir) && !name.is_empty() {
+                folders.push(read_folder(&dir, &folder_name(name.split('.')))?);
             }
         }
     } else {
-        for dir in folder_dirs(root)? {
-            let name = dir
-                .strip_prefix(root)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            folders.push(read_folder(&dir, &name)?);
+        let mut stack: Vec<(Dir, Vec<String>)> = vec![(root.try_clone()?, Vec::new())];
+        while let Some((dir, components)) = stack.pop() {
+            for entry in dir.entries()? {
+                let entry = entry?;
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                if !entry.file_type()?.is_dir()
+                    || ["cur", "new", "tmp"].contains(&file_name.as_str())
+                {
+                    continue;
+                }
+                let child = dir
+                    .open_dir(&file_name)
+                    .with_context(|| format!("reading {file_name}"))?;
+                let mut path = components.clone();
+                path.push(file_name);
+                if is_maildir(&child) {
+                    folders.push(read_folder(
+                        &child,
+                        &folder_name(path.iter().map(String::as_str)),
+                    )?);
+                }
+                stack.push((child, path));
+            }
         }
     }
     folders.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(folders)
 }
 
-fn is_maildir(dir: &Path) -> bool {
-    dir.join("cur").is_dir() && dir.join("new").is_dir()
+fn is_maildir(dir: &Dir) -> bool {
+    dir.is_dir("cur") && dir.is_dir("new")
 }
 
-/// Every directory below `root` that is a maildir (fs layout).
-fn folder_dirs(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-            let path = entry?.path();
-            if !path.is_dir() {
-                continue;
-            }
-            let last = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if ["cur", "new", "tmp"].contains(&last.as_str()) {
-                continue;
-            }
-            if is_maildir(&path) {
-                out.push(path.clone());
-            }
-            stack.push(path);
-        }
-    }
-    Ok(out)
-}
-
-fn read_folder(dir: &Path, name: &str) -> Result<FileFolder> {
+fn read_folder(dir: &Dir, name: &str) -> Result<FileFolder> {
     let keywords = read_keywords(dir);
     let uidls = read_uidlist(dir);
     let mut messages = Vec::new();
     for sub in ["new", "cur"] {
-        let mut entries: Vec<_> = fs::read_dir(dir.join(sub))?
+        let files = dir.open_dir(sub)?;
+        let mut entries: Vec<_> = files
+            .entries()?
             .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
@@ -170,14 +170,14 @@ fn read_folder(dir: &Path, name: &str) -> Result<FileFolder> {
                     words.push(k.clone());
                 }
             }
-            let metadata = entry.metadata()?;
-            let internal_date = metadata
+            let internal_date = entry
+                .metadata()?
                 .modified()
                 .ok()
-                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs() as i64);
             messages.push(FileMessage {
-                content: fs::read(entry.path())?,
+                content: files.read(entry.file_name())?,
                 flags: Flags::new(system, words),
                 internal_date,
                 pop3_uidl: uidls.get(&base).cloned(),
@@ -191,8 +191,8 @@ fn read_folder(dir: &Path, name: &str) -> Result<FileFolder> {
 }
 
 /// dovecot-keywords: "<index> <keyword>" per line; index 0 is the letter a.
-fn read_keywords(dir: &Path) -> HashMap<char, String> {
-    let text = fs::read_to_string(dir.join("dovecot-keywords")).unwrap_or_default();
+fn read_keywords(dir: &Dir) -> HashMap<char, String> {
+    let text = dir.read_to_string("dovecot-keywords").unwrap_or_default();
     text.lines()
         .filter_map(|l| {
             let (i, k) = l.split_once(' ')?;
@@ -204,8 +204,8 @@ fn read_keywords(dir: &Path) -> HashMap<char, String> {
 
 /// dovecot-uidlist (version 3): "<uid> [<key><value> ...] :<base name>"; the key P holds a
 /// POP3 UIDL.
-fn read_uidlist(dir: &Path) -> HashMap<String, String> {
-    let text = fs::read_to_string(dir.join("dovecot-uidlist")).unwrap_or_default();
+fn read_uidlist(dir: &Dir) -> HashMap<String, String> {
+    let text = dir.read_to_string("dovecot-uidlist").unwrap_or_default();
     let mut out = HashMap::new();
     for line in text.lines().skip(1) {
         let Some((fields, base)) = line.split_once(" :") else {
@@ -223,6 +223,17 @@ fn read_uidlist(dir: &Path) -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transfer::tree::open_root;
+    use std::fs;
+
+    fn message(content: &[u8]) -> FileMessage {
+        FileMessage {
+            content: content.to_vec(),
+            flags: Flags::default(),
+            internal_date: 1_700_000_000,
+            pop3_uidl: None,
+        }
+    }
 
     #[test]
     fn round_trip_keeps_flags_keywords_dates_and_uidls() {
@@ -244,8 +255,9 @@ mod tests {
                 },
             ],
         };
-        write_folder(dir.path(), &folder, &[3, 9], 77).unwrap();
-        let read = read_tree(dir.path()).unwrap();
+        let root = open_root(dir.path(), false).unwrap();
+        write_folder(&root, &folder, &[3, 9], 77).unwrap();
+        let read = read_tree(&root).unwrap();
         assert_eq!(read, vec![folder]);
     }
 
@@ -276,7 +288,7 @@ mod tests {
             "Subject: 3\r\n\r\n",
         )
         .unwrap();
-        let folders = read_tree(root).unwrap();
+        let folders = read_tree(&open_root(root, false).unwrap()).unwrap();
         let names: Vec<&str> = folders.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["INBOX", "Lists/Rust"]);
         let inbox = &folders[0];
@@ -291,5 +303,68 @@ mod tests {
             Flags::from_names(["\\Seen", "\\Answered", "Work"])
         );
         assert_eq!(first.pop3_uidl.as_deref(), Some("0000000100000001"));
+    }
+
+    #[test]
+    fn unsafe_folder_names_stay_inside_and_come_back() {
+        let outer = tempfile::tempdir().unwrap();
+        let target = outer.path().join("a/b/c");
+        let root = open_root(&target, true).unwrap();
+        let names = [
+            "../../../escaped",
+            "a/../../x",
+            "~root",
+            "Work/cur",
+            ".hidden/.",
+        ];
+        for (i, name) in names.iter().enumerate() {
+            let folder = FileFolder {
+                name: name.to_string(),
+                messages: vec![message(format!("Subject: {i}\r\n\r\n").as_bytes())],
+            };
+            write_folder(&root, &folder, &[1], 5).unwrap();
+        }
+        // Nothing outside the target: only "c" is in "b", only "b" in "a", only "a" outside.
+        let listing = |p: &Path| -> Vec<String> {
+            fs::read_dir(p)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(listing(outer.path()), ["a"]);
+        assert_eq!(listing(&outer.path().join("a")), ["b"]);
+        assert_eq!(listing(&outer.path().join("a/b")), ["c"]);
+        let mut read: Vec<String> = read_tree(&root)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        read.retain(|n| names.contains(&n.as_str()));
+        read.sort();
+        let mut want: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        want.sort();
+        assert_eq!(read, want);
+    }
+
+    #[test]
+    fn symbolic_links_out_of_the_target_are_refused_or_skipped() {
+        let outer = tempfile::tempdir().unwrap();
+        let target = outer.path().join("out");
+        let elsewhere = outer.path().join("elsewhere");
+        fs::create_dir_all(&target).unwrap();
+        fs::create_dir_all(elsewhere.join("cur")).unwrap();
+        fs::create_dir_all(elsewhere.join("new")).unwrap();
+        fs::write(elsewhere.join("cur/1.M1.x:2,"), "Subject: secret\r\n\r\n").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, target.join("Work")).unwrap();
+        let root = open_root(&target, false).unwrap();
+        // Writing through the link fails instead of writing into `elsewhere`.
+        let folder = FileFolder {
+            name: "Work".into(),
+            messages: vec![message(b"Subject: x\r\n\r\n")],
+        };
+        assert!(write_folder(&root, &folder, &[1], 1).is_err());
+        assert!(!elsewhere.join("dovecot-uidlist").exists());
+        // Reading does not follow it either.
+        assert!(read_tree(&root).unwrap().is_empty());
     }
 }

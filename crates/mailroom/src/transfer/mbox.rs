@@ -1,25 +1,32 @@
-//! mbox (mboxrd), one file per folder (`Work/2026.mbox`). Flags travel in the headers mail
+//! mbox (mboxrd), one file per folder (`Work/2026.mbox`, each level escaped by
+//! [`super::tree`]). Flags travel in the headers mail
 //! programs use for that — Status (R seen, O old), X-Status (A answered, F flagged, T draft,
 //! D deleted), X-Keywords — and the POP3 UIDL in X-UIDL; the internal date is the From_ line.
 //! On import these headers are read and removed again.
 
+use super::tree::{Layout, MBOX_SUFFIX, folder_name, folder_path};
 use super::{FileFolder, FileMessage, valid_uidl};
 use anyhow::{Context, Result};
+use cap_std::fs::Dir;
 use mailroom_store::{Flags, SystemFlags};
-use std::fs;
 use std::io::Write;
-use std::path::Path;
 
 const CARRIER_HEADERS: [&str; 4] = ["status", "x-status", "x-keywords", "x-uidl"];
 
-pub fn write_folder(root: &Path, folder: &FileFolder) -> Result<()> {
-    let path = root.join(format!("{}.mbox", folder.name));
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let mut out = std::io::BufWriter::new(
-        fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+pub fn write_folder(root: &Dir, folder: &FileFolder) -> Result<()> {
+    let mut path = folder_path(&folder.name, Layout::Mbox)?;
+    let file_name = format!(
+        "{}{MBOX_SUFFIX}",
+        path.file_name().unwrap_or_default().to_string_lossy()
     );
+    path.set_file_name(file_name);
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        root.create_dir_all(dir)?;
+    }
+    let file = root
+        .create(&path)
+        .with_context(|| format!("creating the file of folder {:?}", folder.name))?;
+    let mut out = std::io::BufWriter::new(file.into_std());
     for m in &folder.messages {
         writeln!(out, "From MAILER-DAEMON {}", asctime(m.internal_date))?;
         out.write_all(&carrier_headers(m))?;
@@ -73,23 +80,31 @@ fn carrier_headers(m: &FileMessage) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Reads every `*.mbox` file under `root` (nested directories are folder levels).
-pub fn read_tree(root: &Path) -> Result<Vec<FileFolder>> {
+/// Reads every `*.mbox` file under `root` (nested directories are folder levels). Symbolic
+/// links are not followed: what is read is what lies inside `root`.
+pub fn read_tree(root: &Dir) -> Result<Vec<FileFolder>> {
     let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "mbox") {
-                let name = path
-                    .strip_prefix(root)
-                    .map(|p| p.with_extension("").to_string_lossy().into_owned())
-                    .unwrap_or_default();
+    let mut stack: Vec<(Dir, Vec<String>)> = vec![(root.try_clone()?, Vec::new())];
+    while let Some((dir, components)) = stack.pop() {
+        for entry in dir.entries()? {
+            let entry = entry?;
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            let kind = entry.file_type()?;
+            let mut path = components.clone();
+            if kind.is_dir() {
+                let child = dir
+                    .open_dir(&file_name)
+                    .with_context(|| format!("reading {file_name}"))?;
+                path.push(file_name);
+                stack.push((child, path));
+            } else if let Some(stem) = file_name.strip_suffix(MBOX_SUFFIX)
+                && kind.is_file()
+                && !stem.is_empty()
+            {
+                path.push(stem.to_string());
                 out.push(FileFolder {
-                    name,
-                    messages: parse(&fs::read(&path)?),
+                    name: folder_name(path.iter().map(String::as_str)),
+                    messages: parse(&dir.read(&file_name)?),
                 });
             }
         }
@@ -226,6 +241,7 @@ fn asctime(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transfer::tree::open_root;
 
     #[test]
     fn round_trip() {
@@ -247,8 +263,9 @@ mod tests {
                 },
             ],
         };
-        write_folder(dir.path(), &folder).unwrap();
-        let read = read_tree(dir.path()).unwrap();
+        let root = open_root(dir.path(), false).unwrap();
+        write_folder(&root, &folder).unwrap();
+        let read = read_tree(&root).unwrap();
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].messages[0], folder.messages[0]);
         // A message without a final line end gets one: mbox can't say where it ended.
@@ -267,5 +284,36 @@ mod tests {
         );
         assert_eq!(parse_from_line(b"From x@y Thu Jan  1 00:00:00 1970\n"), 0);
         assert_eq!(parse_from_line(b"From garbage\n"), 0);
+    }
+
+    #[test]
+    fn unsafe_folder_names_stay_inside_and_come_back() {
+        let outer = tempfile::tempdir().unwrap();
+        let root = open_root(&outer.path().join("a/b"), true).unwrap();
+        let names = ["../../escaped", "x/../../../y", "~/z", "a.mbox/b", "a"];
+        for name in names {
+            let folder = FileFolder {
+                name: name.to_string(),
+                messages: vec![FileMessage {
+                    content: b"Subject: s\r\n\r\nbody\r\n".to_vec(),
+                    flags: Flags::default(),
+                    internal_date: 0,
+                    pop3_uidl: None,
+                }],
+            };
+            write_folder(&root, &folder).unwrap();
+        }
+        let top: Vec<_> = std::fs::read_dir(outer.path()).unwrap().collect();
+        assert_eq!(top.len(), 1);
+        assert!(!outer.path().join("escaped.mbox").exists());
+        let mut read: Vec<String> = read_tree(&root)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        read.sort();
+        let mut want: Vec<&str> = names.to_vec();
+        want.sort();
+        assert_eq!(read, want);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod maildir;
 pub mod mbox;
+pub mod tree;
 
 use mailroom_store::Flags;
 

@@ -94,3 +94,91 @@ fn import_refuses_an_empty_directory() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no Maildir folders"));
 }
+
+/// A store that holds folder names of older rules (the attack of issue 17: `CREATE
+/// "../../../tmp/x/escaped"` was accepted, then the administrator's export wrote outside DIR).
+/// Export now writes only inside its directory and keeps the names; `check` reports them and
+/// `folder rename` repairs them.
+#[test]
+fn unsafe_names_already_in_the_store_stay_inside_the_export() {
+    let (dir, admin, data) = setup();
+    // Only possible behind the store's back now: it refuses such names.
+    let db = rusqlite::Connection::open(data.join("mail.db")).expect("db");
+    for (old, new) in [("Work/Old", "../../../escaped"), ("Work", "a/../../x")] {
+        db.execute("UPDATE mailboxes SET name = ?2 WHERE name = ?1", [old, new])
+            .expect("rename behind the store's back");
+    }
+    drop(db);
+    let target = dir.path().join("x/y/z");
+    for format in ["mbox", "maildir"] {
+        let out = target.join(format);
+        let report = admin.ok(
+            &[
+                "export",
+                "from@example.test",
+                "--format",
+                format,
+                out.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert!(report.contains("exported 4 messages"), "{report}");
+    }
+    let names = |p: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(p)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(dir.path()), ["data", "mailroom.toml", "x"]);
+    assert_eq!(names(&dir.path().join("x")), ["y"]);
+    assert_eq!(names(&dir.path().join("x/y")), ["z"]);
+    assert_eq!(names(&target), ["maildir", "mbox"]);
+    // Import takes the names back under the nearest name of today's rules, and says so.
+    admin.account("copy@example.test", "pw");
+    let import = admin.ok(
+        &[
+            "import",
+            "copy@example.test",
+            target.join("maildir").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        import.contains("folder \"../../../escaped\" is imported as \"__/__/__/escaped\""),
+        "{import}"
+    );
+    let copy = picture(&data, "copy@example.test");
+    let original = picture(&data, "from@example.test");
+    assert_eq!(copy["__/__/__/escaped"], original["../../../escaped"]);
+    assert_eq!(copy["INBOX"], original["INBOX"]);
+
+    let check = admin.run(&["check"], b"");
+    assert!(!check.status.success());
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        report.contains(
+            "from@example.test: folder \"../../../escaped\" breaks the folder name rules"
+        ) && report.contains(
+            "repair: mailroom folder rename from@example.test '../../../escaped' '__/__/__/escaped'"
+        ),
+        "{report}"
+    );
+    let refused = admin.run(
+        &[
+            "folder",
+            "rename",
+            "from@example.test",
+            "a/../../x",
+            "b/../c",
+        ],
+        b"",
+    );
+    assert!(!refused.status.success());
+    for (old, new) in [("../../../escaped", "Escaped"), ("a/../../x", "Work")] {
+        admin.ok(&["folder", "rename", "from@example.test", old, new], b"");
+    }
+    assert_eq!(admin.ok(&["check"], b"").trim(), "store ok");
+}
