@@ -14,6 +14,9 @@ pub struct ImapConfig {
     pub max_literal: u64,
     /// RFC 9051 §5.4: an autologout timer of at least 30 minutes once authenticated.
     pub idle_timeout: Duration,
+    /// How long a write may wait for a client that stopped reading before the session ends
+    /// (its responses, and the memory they hold, go with it).
+    pub write_timeout: Duration,
     /// How long a connection may stay without a successful login (from connect, however
     /// many commands it sends meanwhile).
     pub auth_timeout: Duration,
@@ -40,6 +43,7 @@ impl Default for ImapConfig {
             max_line: mailroom_imap_proto::limits::DEFAULT_MAX_LINE,
             max_literal: mailroom_imap_proto::limits::DEFAULT_MAX_LITERAL,
             idle_timeout: Duration::from_secs(30 * 60),
+            write_timeout: mailroom_net::WRITE_TIMEOUT,
             auth_timeout: Duration::from_secs(60),
             allow_plaintext_auth: false,
             max_connections_per_user: 20,

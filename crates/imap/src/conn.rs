@@ -3,7 +3,6 @@
 //! protocol decides lives in the session core.
 
 use crate::cmd::auth::{SaslExchange, continue_sasl};
-use crate::deflate::Deflate;
 use crate::error::{ImapError, error_response, parse_error_response};
 use crate::session::{Flow, Session, State};
 use mailroom_imap_proto::response::{Code, Completion, Continue, Response, ResponseWriter, Text};
@@ -11,12 +10,11 @@ use mailroom_imap_proto::{
     Fragment, Framer, Limits, LineOutcome, LiteralMode, Outcome, Tag, parse_authenticate_response,
     parse_idle_done,
 };
-use mailroom_net::{MailStream, RateLimit};
+use mailroom_net::{Connection, RateLimit};
 use mailroom_store::MailboxEvent;
 use std::io;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// Literals a client may send before logging in: enough for any LOGIN, too little to hurt.
 const UNAUTHENTICATED_MAX_LITERAL: u64 = 64 * 1024;
@@ -38,10 +36,9 @@ enum Read {
 
 pub(crate) struct Driver<'a> {
     pub session: &'a mut Session,
-    pub stream: &'a mut MailStream,
+    /// Reads, timed writes and COMPRESS; replaced by STARTTLS with a fresh one.
+    pub conn: &'a mut Connection,
     pub shutdown: &'a mut watch::Receiver<bool>,
-    /// Set once COMPRESS=DEFLATE is active.
-    pub deflate: Option<Deflate>,
     /// The connection's command rate; lives across STARTTLS.
     pub rate: &'a mut RateLimit,
     /// When an unauthenticated connection is closed, however busy it keeps itself.
@@ -82,53 +79,40 @@ impl Driver<'_> {
     /// Writes every queued response, in order, and flushes.
     pub async fn flush(&mut self) -> io::Result<()> {
         let responses = self.session.take_output();
-        if responses.is_empty() {
-            return Ok(());
-        }
-        let mut writer = ResponseWriter::new(self.session.write_options());
-        for response in &responses {
-            writer.push(response);
-        }
-        let fragments = writer.finish();
-        if let Some(deflate) = &mut self.deflate {
-            let mut bytes = Vec::new();
-            for fragment in fragments {
-                bytes.extend_from_slice(fragment_bytes(&fragment)?);
-            }
-            let bytes = deflate.compress(&bytes)?;
-            self.stream.write_all(&bytes).await?;
-            return self.stream.flush().await;
-        }
-        // Small pieces are gathered into one write; message bodies go to the socket as they
-        // are, never copied into one response-sized buffer (a FETCH of every body would
-        // otherwise copy the whole mailbox once more).
-        let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
-        for fragment in &fragments {
-            let data = fragment_bytes(fragment)?;
-            if data.len() >= DIRECT_WRITE {
-                if !pending.is_empty() {
-                    self.stream.write_all(&pending).await?;
-                    pending.clear();
-                }
-                self.stream.write_all(data).await?;
-            } else {
-                pending.extend_from_slice(data);
-                if pending.len() >= WRITE_CHUNK {
-                    self.stream.write_all(&pending).await?;
-                    pending.clear();
-                }
-            }
-        }
-        if !pending.is_empty() {
-            self.stream.write_all(&pending).await?;
-        }
-        self.stream.flush().await
+        let options = self.session.write_options();
+        write_responses(self.conn, options, &responses).await?;
+        self.conn.flush().await
     }
 
-    async fn read_more(&mut self, buf: &mut Vec<u8>) -> io::Result<Read> {
+    /// Runs one command. Responses it hands over while it runs (a long FETCH) are written at
+    /// once, so they never pile up; while the client is slow to take them the command waits.
+    async fn execute(&mut self, command: mailroom_imap_proto::Command) -> io::Result<Flow> {
+        let (sink, mut pieces) = mpsc::channel(1);
+        self.session.sink = Some(sink);
+        let options = self.session.write_options();
+        let Driver { session, conn, .. } = self;
+        let flow = {
+            let run = session.execute(command);
+            tokio::pin!(run);
+            loop {
+                tokio::select! {
+                    flow = &mut run => break flow,
+                    Some(piece) = pieces.recv() => write_responses(conn, options, &piece).await?,
+                }
+            }
+        };
+        self.session.sink = None;
+        while let Ok(piece) = pieces.try_recv() {
+            write_responses(self.conn, options, &piece).await?;
+        }
+        self.flush().await?;
+        Ok(flow)
+    }
+
+    async fn read_more(&mut self) -> io::Result<Read> {
         let deadline = self.read_deadline();
         tokio::select! {
-            read = tokio::time::timeout_at(deadline, read_some(self.stream, &mut self.deflate, buf)) => match read {
+            read = tokio::time::timeout_at(deadline, self.conn.fill()) => match read {
                 Err(_) => Ok(Read::Timeout),
                 Ok(Ok(0)) => Ok(Read::Eof),
                 Ok(Ok(_)) => Ok(Read::Data),
@@ -146,8 +130,8 @@ impl Driver<'_> {
         Ok(Exit::Close)
     }
 
-    async fn handle_read(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Exit>> {
-        match self.read_more(buf).await? {
+    async fn handle_read(&mut self) -> io::Result<Option<Exit>> {
+        match self.read_more().await? {
             Read::Data => Ok(None),
             Read::Eof => Ok(Some(Exit::Close)),
             Read::Timeout if self.session.state.user().is_none() => {
@@ -158,16 +142,16 @@ impl Driver<'_> {
         }
     }
 
-    /// Reads and runs commands until the connection ends or STARTTLS restarts the stream.
-    /// The buffer is local: bytes pipelined after STARTTLS die with it.
+    /// Reads and runs commands until the connection ends or STARTTLS restarts the stream
+    /// (the new connection starts with empty buffers: bytes pipelined after STARTTLS die with
+    /// the old one).
     pub async fn run(&mut self) -> io::Result<Exit> {
-        let mut buf: Vec<u8> = Vec::new();
         let mut framer = Framer::new(self.limits());
         let mut authenticated = self.session.state.user().is_some();
         self.flush().await?;
         loop {
             loop {
-                match framer.decode(&buf) {
+                match framer.decode(self.conn.buffered()) {
                     Outcome::Incomplete => break,
                     Outcome::NeedLiteral { mode, .. } => {
                         // RFC 9051 §7.5: a synchronizing literal waits for our go-ahead.
@@ -183,13 +167,13 @@ impl Driver<'_> {
                         error,
                         consumed,
                     } => {
-                        drain(&mut buf, consumed);
+                        self.conn.consume(consumed);
                         self.session.push(parse_error_response(tag, &error));
                         self.flush().await?;
                     }
-                    Outcome::Discard { consumed } => drain(&mut buf, consumed),
+                    Outcome::Discard { consumed } => self.conn.consume(consumed),
                     Outcome::Complete { command, consumed } => {
-                        drain(&mut buf, consumed);
+                        self.conn.consume(consumed);
                         // Over the rate, the command waits; nothing more is read meanwhile.
                         if self.rate.acquire().await.is_err() {
                             return self.bye("too many commands, slow down").await;
@@ -199,22 +183,18 @@ impl Driver<'_> {
                         if !authenticated && tokio::time::Instant::now() >= self.login_deadline {
                             return self.bye(LOGIN_TIMEOUT).await;
                         }
-                        let flow = self.session.execute(command).await;
-                        self.flush().await?;
+                        let flow = self.execute(command).await?;
                         let exit = match flow {
                             Flow::Continue => None,
                             Flow::Logout => Some(Exit::Close),
                             Flow::StartTls => Some(Exit::StartTls),
                             Flow::Compress => {
                                 // Anything after the command is already compressed.
-                                let mut deflate = Deflate::new();
-                                let pending = std::mem::take(&mut buf);
-                                deflate.decompress(&pending, &mut buf)?;
-                                self.deflate = Some(deflate);
+                                self.conn.compress()?;
                                 None
                             }
-                            Flow::Idle(tag) => self.idle(&mut buf, tag).await?,
-                            Flow::Sasl(exchange) => self.sasl(&mut buf, exchange).await?,
+                            Flow::Idle(tag) => self.idle(tag).await?,
+                            Flow::Sasl(exchange) => self.sasl(exchange).await?,
                         };
                         if let Some(exit) = exit {
                             return Ok(exit);
@@ -232,18 +212,14 @@ impl Driver<'_> {
                     }
                 }
             }
-            if let Some(exit) = self.handle_read(&mut buf).await? {
+            if let Some(exit) = self.handle_read().await? {
                 return Ok(exit);
             }
         }
     }
 
     /// RFC 9051 §6.2.2: challenge, client line, until the mechanism is done.
-    async fn sasl(
-        &mut self,
-        buf: &mut Vec<u8>,
-        mut exchange: SaslExchange,
-    ) -> io::Result<Option<Exit>> {
+    async fn sasl(&mut self, mut exchange: SaslExchange) -> io::Result<Option<Exit>> {
         let max_line = self.session.shared.config.max_line;
         loop {
             self.session.push(Response::Continue(Continue::Base64(
@@ -251,13 +227,13 @@ impl Driver<'_> {
             )));
             self.flush().await?;
             let response = loop {
-                match parse_authenticate_response(buf, max_line) {
+                match parse_authenticate_response(self.conn.buffered(), max_line) {
                     LineOutcome::Complete { value, consumed } => {
-                        drain(buf, consumed);
+                        self.conn.consume(consumed);
                         break value;
                     }
                     LineOutcome::Failed { error, consumed } => {
-                        drain(buf, consumed);
+                        self.conn.consume(consumed);
                         let tag = exchange.tag.clone();
                         self.session.push(error_response(
                             Some(tag),
@@ -267,7 +243,7 @@ impl Driver<'_> {
                         return Ok(None);
                     }
                     LineOutcome::Incomplete => {
-                        if let Some(exit) = self.handle_read(buf).await? {
+                        if let Some(exit) = self.handle_read().await? {
                             return Ok(Some(exit));
                         }
                     }
@@ -284,16 +260,16 @@ impl Driver<'_> {
     }
 
     /// RFC 9051 §6.3.13 / RFC 2177: report changes at once until the client says DONE.
-    async fn idle(&mut self, buf: &mut Vec<u8>, tag: Tag) -> io::Result<Option<Exit>> {
+    async fn idle(&mut self, tag: Tag) -> io::Result<Option<Exit>> {
         self.session
             .push(Response::continue_text(Text::sanitized("idling")));
         self.session.sync_view().await;
         self.flush().await?;
         let timeout = self.timeout();
         loop {
-            match parse_idle_done(buf) {
+            match parse_idle_done(self.conn.buffered()) {
                 LineOutcome::Complete { consumed, .. } => {
-                    drain(buf, consumed);
+                    self.conn.consume(consumed);
                     self.session.report_changes().await;
                     self.session.push(Response::tagged(
                         tag,
@@ -305,7 +281,7 @@ impl Driver<'_> {
                     return Ok(None);
                 }
                 LineOutcome::Failed { consumed, .. } => {
-                    drain(buf, consumed);
+                    self.conn.consume(consumed);
                     self.session.push(Response::tagged(
                         tag,
                         Completion::Bad,
@@ -318,7 +294,7 @@ impl Driver<'_> {
                 LineOutcome::Incomplete => {}
             }
             let woke = tokio::select! {
-                read = tokio::time::timeout(timeout, read_some(self.stream, &mut self.deflate, buf)) => match read {
+                read = tokio::time::timeout(timeout, self.conn.fill()) => match read {
                     Err(_) => return self.bye("autologout: idle for too long").await.map(Some),
                     Ok(Ok(0)) => return Ok(Some(Exit::Close)),
                     Ok(Ok(_)) => false,
@@ -344,43 +320,29 @@ impl Driver<'_> {
     }
 }
 
-/// Output gathered before a write.
-const WRITE_CHUNK: usize = 64 * 1024;
-/// Fragments at least this large are written without being gathered.
-const DIRECT_WRITE: usize = 16 * 1024;
-
-fn fragment_bytes(fragment: &Fragment) -> io::Result<&[u8]> {
-    match fragment {
-        Fragment::Protocol(data) => Ok(data),
-        Fragment::Literal(data) => Ok(data),
-        // This crate never builds streamed bodies.
-        Fragment::Stream { .. } => Err(io::Error::other("unexpected streamed body")),
+/// Writes responses through the connection, which gathers small pieces and hands large
+/// bodies to the socket as they are, each write within the deadline.
+async fn write_responses(
+    conn: &mut Connection,
+    options: mailroom_imap_proto::response::WriteOptions,
+    responses: &[Response],
+) -> io::Result<()> {
+    if responses.is_empty() {
+        return Ok(());
     }
-}
-
-/// Reads whatever arrives into `buf` (decompressed when COMPRESS is active); 0 is EOF.
-/// Cancel-safe: the only await is the socket read, and decompressed input is kept by the
-/// decompressor.
-async fn read_some(
-    stream: &mut MailStream,
-    deflate: &mut Option<Deflate>,
-    buf: &mut Vec<u8>,
-) -> io::Result<usize> {
-    let Some(deflate) = deflate else {
-        return stream.read_buf(buf).await;
-    };
-    let mut raw = [0u8; 8192];
-    loop {
-        let n = stream.read(&mut raw).await?;
-        if n == 0 {
-            return Ok(0);
-        }
-        let before = buf.len();
-        deflate.decompress(raw.get(..n).unwrap_or_default(), buf)?;
-        if buf.len() > before {
-            return Ok(buf.len() - before);
+    let mut writer = ResponseWriter::new(options);
+    for response in responses {
+        writer.push(response);
+    }
+    for fragment in writer.finish() {
+        match fragment {
+            Fragment::Protocol(data) => conn.write(&data).await?,
+            Fragment::Literal(data) => conn.write(&data).await?,
+            // This crate never builds streamed bodies.
+            Fragment::Stream { .. } => return Err(io::Error::other("unexpected streamed body")),
         }
     }
+    Ok(())
 }
 
 /// Waits for a change notification of the selected mailbox (true: it was deleted); never
@@ -396,35 +358,4 @@ async fn next_event(state: &mut State) -> bool {
         }
     }
     std::future::pending::<bool>().await
-}
-
-/// What the input buffer keeps between commands. An APPEND's literal grows the buffer to the
-/// message's size; without giving that back, each of a thousand idle sessions would hold on
-/// to the largest message it ever sent.
-const KEEP_CAPACITY: usize = 64 * 1024;
-
-fn drain(buf: &mut Vec<u8>, consumed: usize) {
-    buf.drain(..consumed.min(buf.len()));
-    if buf.capacity() > KEEP_CAPACITY && buf.len() <= KEEP_CAPACITY / 2 {
-        buf.shrink_to(KEEP_CAPACITY);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn drained_buffer_gives_back_a_large_literal() {
-        let mut buf = vec![b'x'; 8 * 1024 * 1024];
-        buf.extend_from_slice(b"a NOOP\r\n");
-        drain(&mut buf, 8 * 1024 * 1024);
-        assert_eq!(buf, b"a NOOP\r\n");
-        assert!(buf.capacity() <= KEEP_CAPACITY, "{}", buf.capacity());
-        // Small buffers are left alone: no reallocation per command.
-        let mut small = Vec::with_capacity(4096);
-        small.extend_from_slice(b"a NOOP\r\nb NOOP\r\n");
-        drain(&mut small, 8);
-        assert_eq!(small.capacity(), 4096);
-    }
 }

@@ -25,7 +25,6 @@ mod caps;
 mod cmd;
 mod config;
 mod conn;
-mod deflate;
 mod error;
 mod facts;
 mod names;

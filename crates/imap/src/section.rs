@@ -2,12 +2,15 @@
 //! blob with the offsets stored in the message facts; nothing is re-parsed except the header
 //! block when HEADER.FIELDS asks for a subset.
 
+use bytes::Bytes;
 use mailroom_imap_proto::command::fetch::{Partial, Section, SectionText};
 use mailroom_store::facts::{BodyPart, PartChildren};
 use std::num::NonZeroU32;
 
-fn slice(blob: &[u8], start: u32, end: u32) -> Option<&[u8]> {
-    blob.get(start as usize..end as usize)
+/// The octets `start..end` of the blob, shared, not copied.
+pub(crate) fn slice(blob: &Bytes, start: u32, end: u32) -> Option<Bytes> {
+    let (start, end) = (start as usize, end as usize);
+    (start <= end && end <= blob.len()).then(|| blob.slice(start..end))
 }
 
 fn path(part: &[NonZeroU32]) -> Vec<u32> {
@@ -27,35 +30,36 @@ fn message_at<'a>(root: &'a BodyPart, path: &[u32]) -> Option<&'a BodyPart> {
 }
 
 /// The bytes of a BODY section, or `None` when the section does not exist (sent as NIL).
-pub(crate) fn section_bytes(blob: &[u8], root: &BodyPart, section: &Section) -> Option<Vec<u8>> {
+/// Whole parts are slices of the blob; only HEADER.FIELDS builds new bytes.
+pub(crate) fn section_bytes(blob: &Bytes, root: &BodyPart, section: &Section) -> Option<Bytes> {
     let path = path(section.part());
     match section.text() {
-        None if path.is_empty() => Some(blob.to_vec()),
+        None if path.is_empty() => Some(blob.clone()),
         None => {
             let part = root.part(&path)?;
-            slice(blob, part.body_start, part.body_end).map(<[u8]>::to_vec)
+            slice(blob, part.body_start, part.body_end)
         }
         Some(SectionText::Mime) => {
             let part = root.part(&path)?;
-            slice(blob, part.header_start, part.body_start).map(<[u8]>::to_vec)
+            slice(blob, part.header_start, part.body_start)
         }
         Some(SectionText::Header) => {
             let msg = message_at(root, &path)?;
-            slice(blob, msg.header_start, msg.body_start).map(<[u8]>::to_vec)
+            slice(blob, msg.header_start, msg.body_start)
         }
         Some(SectionText::Text) => {
             let msg = message_at(root, &path)?;
-            slice(blob, msg.body_start, msg.body_end).map(<[u8]>::to_vec)
+            slice(blob, msg.body_start, msg.body_end)
         }
         Some(SectionText::HeaderFields(names)) => {
             let msg = message_at(root, &path)?;
             let header = slice(blob, msg.header_start, msg.body_start)?;
-            Some(header_fields(header, names, true))
+            Some(header_fields(&header, names, true).into())
         }
         Some(SectionText::HeaderFieldsNot(names)) => {
             let msg = message_at(root, &path)?;
             let header = slice(blob, msg.header_start, msg.body_start)?;
-            Some(header_fields(header, names, false))
+            Some(header_fields(&header, names, false).into())
         }
     }
 }
@@ -106,15 +110,16 @@ fn split_fields(header: &[u8]) -> Vec<&[u8]> {
 }
 
 /// `<start.length>`: the octets from `start`, at most `length` (§6.4.5); empty past the end.
-pub(crate) fn apply_partial(data: Vec<u8>, partial: Option<&Partial>) -> Vec<u8> {
+pub(crate) fn apply_partial(data: Bytes, partial: Option<&Partial>) -> Bytes {
     let Some(partial) = partial else {
         return data;
     };
-    let start = usize::try_from(partial.start).unwrap_or(usize::MAX);
+    let start = usize::try_from(partial.start)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
     let len = usize::try_from(partial.length.get()).unwrap_or(usize::MAX);
-    data.get(start..)
-        .map(|rest| rest.iter().take(len).copied().collect())
-        .unwrap_or_default()
+    let end = start.saturating_add(len).min(data.len());
+    data.slice(start..end)
 }
 
 /// Why a BINARY fetch failed.
@@ -128,23 +133,23 @@ pub(crate) enum BinaryError {
 
 /// The decoded content of a part (RFC 3516 §4.2); `[]` is the whole message as is.
 pub(crate) fn binary_bytes(
-    blob: &[u8],
+    blob: &Bytes,
     root: &BodyPart,
     part: &[NonZeroU32],
-) -> Result<Vec<u8>, BinaryError> {
+) -> Result<Bytes, BinaryError> {
     let path = path(part);
     if path.is_empty() {
-        return Ok(blob.to_vec());
+        return Ok(blob.clone());
     }
     let part = root.part(&path).ok_or(BinaryError::NoPart)?;
     let raw = slice(blob, part.body_start, part.body_end).ok_or(BinaryError::NoPart)?;
     if part.is_multipart() {
-        return Ok(raw.to_vec());
+        return Ok(raw);
     }
     match part.encoding.to_ascii_lowercase().as_str() {
-        "base64" => Ok(decode_base64(raw)),
-        "quoted-printable" => Ok(decode_quoted_printable(raw)),
-        "7bit" | "8bit" | "binary" | "" => Ok(raw.to_vec()),
+        "base64" => Ok(decode_base64(&raw).into()),
+        "quoted-printable" => Ok(decode_quoted_printable(&raw).into()),
+        "7bit" | "8bit" | "binary" | "" => Ok(raw),
         _ => Err(BinaryError::UnknownEncoding),
     }
 }
@@ -230,7 +235,8 @@ mod tests {
 
     fn get(part: &[u32], text: Option<SectionText>) -> Option<String> {
         let facts = message_facts(MSG);
-        section_bytes(MSG, &facts.body, &section(part, text)).map(|b| String::from_utf8(b).unwrap())
+        section_bytes(&Bytes::from_static(MSG), &facts.body, &section(part, text))
+            .map(|b| String::from_utf8(b.to_vec()).unwrap())
     }
 
     #[test]
@@ -269,23 +275,28 @@ mod tests {
     #[test]
     fn binary_and_partial() {
         let facts = message_facts(MSG);
+        let msg = Bytes::from_static(MSG);
         let two = [NonZeroU32::new(2).unwrap()];
-        assert_eq!(binary_bytes(MSG, &facts.body, &two).unwrap(), b"hello");
+        assert_eq!(
+            binary_bytes(&msg, &facts.body, &two).unwrap(),
+            &b"hello"[..]
+        );
         let nine = [NonZeroU32::new(9).unwrap()];
         assert_eq!(
-            binary_bytes(MSG, &facts.body, &nine),
+            binary_bytes(&msg, &facts.body, &nine),
             Err(BinaryError::NoPart)
         );
         let partial = Partial {
             start: 1,
             length: std::num::NonZeroU64::new(3).unwrap(),
         };
-        assert_eq!(apply_partial(b"hello".to_vec(), Some(&partial)), b"ell");
+        let hello = Bytes::from_static(b"hello");
+        assert_eq!(apply_partial(hello.clone(), Some(&partial)), &b"ell"[..]);
         let past = Partial {
             start: 10,
             length: std::num::NonZeroU64::new(3).unwrap(),
         };
-        assert!(apply_partial(b"hello".to_vec(), Some(&past)).is_empty());
+        assert!(apply_partial(hello, Some(&past)).is_empty());
     }
 
     #[test]

@@ -8,14 +8,13 @@ use crate::session::{Session, Shared, UserSlots};
 use mailroom_auth::Authenticator;
 use mailroom_imap_proto::response::{Code, Response, ResponseWriter, StatusKind, Text};
 use mailroom_net::{
-    Accepted, ConnectionGate, ConnectionLimits, RateLimit, Refusal, ServeOptions, TlsAcceptor,
-    is_loopback,
+    Accepted, Connection, ConnectionGate, ConnectionLimits, RateLimit, Refusal, ServeOptions,
+    TlsAcceptor, is_loopback,
 };
 use mailroom_store::Store;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 /// How long sessions get to finish their current command after shutdown is signalled.
@@ -96,7 +95,7 @@ fn refusal(reason: Refusal) -> Vec<u8> {
 
 async fn connection(shared: Arc<Shared>, accepted: Accepted) {
     let Accepted {
-        mut stream,
+        stream,
         peer,
         mut stop,
     } = accepted;
@@ -106,6 +105,7 @@ async fn connection(shared: Arc<Shared>, accepted: Accepted) {
     let login_deadline = tokio::time::Instant::now() + auth_timeout;
     let mut rate = RateLimit::new(shared.config.commands);
     let mut session = Session::new(shared.clone(), stream.is_tls(), loopback, peer.ip());
+    let mut conn = Connection::new(stream, shared.config.write_timeout);
     // RFC 9051 §7.1.1: the greeting may carry the capabilities.
     session.push(Response::untagged(
         StatusKind::Ok,
@@ -115,9 +115,8 @@ async fn connection(shared: Arc<Shared>, accepted: Accepted) {
     loop {
         let exit = Driver {
             session: &mut session,
-            stream: &mut stream,
+            conn: &mut conn,
             shutdown: &mut stop,
-            deflate: None,
             rate: &mut rate,
             login_deadline,
         }
@@ -128,9 +127,8 @@ async fn connection(shared: Arc<Shared>, accepted: Accepted) {
                 let Some(acceptor) = shared.tls.clone() else {
                     break;
                 };
-                stream = match tokio::time::timeout(auth_timeout, stream.starttls(&acceptor)).await
-                {
-                    Ok(Ok(stream)) => stream,
+                conn = match tokio::time::timeout(auth_timeout, conn.start_tls(&acceptor)).await {
+                    Ok(Ok(upgraded)) => upgraded,
                     _ => return,
                 };
                 session.tls_active = true;
@@ -142,5 +140,5 @@ async fn connection(shared: Arc<Shared>, accepted: Accepted) {
             }
         }
     }
-    let _ = stream.shutdown().await;
+    conn.shutdown().await;
 }

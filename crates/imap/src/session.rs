@@ -175,6 +175,9 @@ pub(crate) struct Session {
     pub saved_search: Option<Vec<u32>>,
     /// Responses waiting to be written.
     pub out: Vec<Response>,
+    /// Where a long command (FETCH) hands finished responses to the connection while it goes
+    /// on; none when nothing writes them meanwhile (the driver sets it per command).
+    pub sink: Option<tokio::sync::mpsc::Sender<Vec<Response>>>,
 }
 
 /// Which states a command is legal in (RFC 9051 §6.1-6.4).
@@ -272,6 +275,7 @@ impl Session {
             compressed: false,
             saved_search: None,
             out: Vec::new(),
+            sink: None,
         }
     }
 

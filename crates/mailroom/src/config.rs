@@ -18,7 +18,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub imap: ImapSection,
     pub pop3: Pop3Section,
-    pub smtp: Listeners,
+    pub smtp: SmtpSection,
     pub submission: Listeners,
     pub lmtp: Listeners,
     pub http: Listeners,
@@ -286,6 +286,35 @@ impl Listeners {
     }
 }
 
+/// The MX's listeners, and how every SMTP role (MX, submission, LMTP) takes a message.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSection {
+    pub listen: Vec<String>,
+    pub listen_tls: Vec<String>,
+    /// A message with lines ending in a bare CR or LF (RFC 5321 forbids them; old scripts
+    /// send them): "normalize" stores them as CRLF, "reject" refuses the message with 550.
+    /// Either way only CRLF . CRLF ends DATA.
+    pub bare_line_ends: BareLineEnds,
+}
+
+impl SmtpSection {
+    pub fn listeners(&self) -> Listeners {
+        Listeners {
+            listen: self.listen.clone(),
+            listen_tls: self.listen_tls.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BareLineEnds {
+    #[default]
+    Normalize,
+    Reject,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
@@ -321,7 +350,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             imap: ImapSection::default(),
             pop3: Pop3Section::default(),
-            smtp: Listeners::default(),
+            smtp: SmtpSection::default(),
             submission: Listeners::default(),
             lmtp: Listeners::default(),
             http: Listeners::default(),

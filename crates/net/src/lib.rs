@@ -1,9 +1,12 @@
 //! Network plumbing shared by every protocol: binding listeners, the accept loop with its
 //! connection limits, the per-connection command rate, the server's certificates (configured,
-//! self-signed or per name by SNI, reloadable), implicit TLS and the STARTTLS upgrade; and the
-//! client side of opportunistic TLS ([`tls_client`]).
+//! self-signed or per name by SNI, reloadable), implicit TLS and the STARTTLS upgrade, the one
+//! [`Connection`] type every protocol reads and writes through (server and client side); and
+//! the client side of opportunistic TLS ([`tls_client`]).
 
 mod certs;
+mod conn;
+pub mod deflate;
 mod gate;
 mod rate;
 mod serve;
@@ -12,6 +15,7 @@ mod tls;
 pub mod tls_client;
 
 pub use certs::{CertSources, CertStore, CertSummary};
+pub use conn::{Connection, Line, WRITE_CHUNK, WRITE_TIMEOUT};
 pub use gate::{ConnectionGate, ConnectionLimits, ConnectionPermit, Refusal, address_key};
 pub use rate::{RateConfig, RateLimit, Throttled};
 pub use serve::{Accepted, ServeOptions, TlsMode, serve};

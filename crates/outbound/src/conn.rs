@@ -1,18 +1,16 @@
-//! One SMTP connection: bounded line reading, reply assembly and timed writes over a plain or
-//! TLS stream.
+//! One SMTP client connection: replies assembled from the lines of the shared
+//! [`mailroom_net::Connection`] (bounded line reads, timed writes), over a plain or TLS stream.
 
 use crate::reply::{Reply, ReplyError, ReplyParser};
+use mailroom_net::Line;
 use std::io;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::timeout;
 
 /// The longest reply line we accept. RFC 5321 §4.5.3.1.5 allows 512 octets; servers exceed it
 /// in practice, so allow more, but bound it: the peer is untrusted.
 const MAX_LINE: usize = 4096;
-
-/// How much of the body goes out per timed write (RFC 5321 §4.5.3.2.5 times each block).
-pub const BLOCK_SIZE: usize = 64 * 1024;
 
 /// Anything a session can run over: a TCP stream, or TLS on one.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -38,14 +36,15 @@ pub enum ConnError {
 }
 
 pub struct Connection {
-    stream: BufReader<Box<dyn Io>>,
+    inner: mailroom_net::Connection<Box<dyn Io>>,
     parser: ReplyParser,
 }
 
 impl Connection {
     pub fn new(stream: Box<dyn Io>) -> Self {
         Connection {
-            stream: BufReader::new(stream),
+            // Every write below sets its own deadline first.
+            inner: mailroom_net::Connection::new(stream, mailroom_net::WRITE_TIMEOUT),
             parser: ReplyParser::new(),
         }
     }
@@ -59,33 +58,13 @@ impl Connection {
 
     async fn read_reply_inner(&mut self) -> Result<Reply, ConnError> {
         loop {
-            let line = self.read_line().await?;
+            let line = match self.inner.read_line(MAX_LINE).await? {
+                Line::Data { bytes, .. } => bytes,
+                Line::TooLong => return Err(ConnError::LineTooLong),
+                Line::Eof => return Err(ConnError::Closed),
+            };
             if let Some(reply) = self.parser.push_line(&line)? {
                 return Ok(reply);
-            }
-        }
-    }
-
-    /// One line without its LF, at most `MAX_LINE` octets.
-    async fn read_line(&mut self) -> Result<Vec<u8>, ConnError> {
-        let mut line = Vec::new();
-        loop {
-            let buf = self.stream.fill_buf().await?;
-            if buf.is_empty() {
-                return Err(ConnError::Closed);
-            }
-            let (take, done) = match buf.iter().position(|b| *b == b'\n') {
-                Some(at) => (at + 1, true),
-                None => (buf.len(), false),
-            };
-            if line.len() + take > MAX_LINE {
-                return Err(ConnError::LineTooLong);
-            }
-            line.extend_from_slice(&buf[..take]);
-            self.stream.consume(take);
-            if done {
-                line.pop();
-                return Ok(line);
             }
         }
     }
@@ -99,33 +78,27 @@ impl Connection {
         self.read_reply(limit).await
     }
 
-    /// Writes the prepared DATA body in blocks, each within `block_limit`.
+    /// Writes the prepared DATA body; each block of it must go out within `block_limit`
+    /// (RFC 5321 §4.5.3.2.5 times each block).
     pub async fn send_body(&mut self, body: &[u8], block_limit: Duration) -> Result<(), ConnError> {
-        for block in body.chunks(BLOCK_SIZE) {
-            self.write_timed(block, block_limit).await?;
-        }
-        Ok(())
+        self.write_timed(body, block_limit).await
     }
 
     async fn write_timed(&mut self, bytes: &[u8], limit: Duration) -> Result<(), ConnError> {
-        let stream = self.stream.get_mut();
-        let write = async {
-            stream.write_all(bytes).await?;
-            stream.flush().await
-        };
-        timeout(limit, write)
-            .await
-            .map_err(|_| ConnError::Timeout(limit))??;
-        Ok(())
+        self.inner.set_write_timeout(limit);
+        self.inner.queue(bytes);
+        self.inner.flush().await.map_err(|e| match e.kind() {
+            io::ErrorKind::TimedOut => ConnError::Timeout(limit),
+            _ => ConnError::Io(e),
+        })
     }
 
     /// The raw stream for the TLS handshake after STARTTLS's 220. Refused if the server sent
     /// anything more: those bytes would be trusted as if they came over TLS (RFC 3207 §4.2
     /// requires discarding everything learnt before TLS).
     pub fn into_stream(self) -> Result<Box<dyn Io>, ConnError> {
-        if !self.stream.buffer().is_empty() {
-            return Err(ConnError::DataBeforeTls);
-        }
-        Ok(self.stream.into_inner())
+        self.inner
+            .into_stream()
+            .map_err(|_| ConnError::DataBeforeTls)
     }
 }

@@ -2,7 +2,6 @@
 //! clients use (RFC 2449 CAPA and response codes, RFC 5034 SASL, RFC 2595 STLS, RFC 6856
 //! UTF8), over the storage API. POP3 shows the account's INBOX.
 
-mod connection;
 mod maildrop;
 mod pace;
 pub mod proto;

@@ -128,7 +128,7 @@ impl Maildrop {
     }
 
     /// The bytes of message `n` for RETR (marks it \Seen and, under EXPIRE 0, for removal).
-    pub async fn retrieve(&mut self, n: u32) -> Option<Result<Vec<u8>, StoreError>> {
+    pub async fn retrieve(&mut self, n: u32) -> Option<Result<bytes::Bytes, StoreError>> {
         let store = self.store.clone();
         let entry = self.get_mut(n)?;
         entry.retrieved = true;
@@ -140,7 +140,7 @@ impl Maildrop {
     }
 
     /// The bytes of message `n` for TOP, without marking anything.
-    pub async fn peek(&self, n: u32) -> Option<Result<Vec<u8>, StoreError>> {
+    pub async fn peek(&self, n: u32) -> Option<Result<bytes::Bytes, StoreError>> {
         let blob = self.get(n)?.blob;
         Some(self.store.read_blob(&blob).await)
     }

@@ -2,9 +2,10 @@
 //! waits, see `mailroom_net::RateLimit` for why), and not past the idle timeout or, before
 //! login, the login deadline.
 
-use crate::connection::{Connection, Line};
+use crate::proto::MAX_LINE;
 use crate::server::Pop3Config;
 use mailroom_net::RateLimit;
+use mailroom_net::{Connection, Line};
 use std::io;
 use tokio::time::Instant;
 
@@ -47,7 +48,7 @@ impl Pace {
         } else {
             idle_until.min(self.login_deadline)
         };
-        let line = match tokio::time::timeout_at(deadline, conn.read_line()).await {
+        let line = match tokio::time::timeout_at(deadline, conn.read_line(MAX_LINE)).await {
             Ok(line) => line?,
             Err(_) if !authenticated && deadline == self.login_deadline => {
                 return Ok(Next::Stop(LOGIN_TIMEOUT));

@@ -22,6 +22,8 @@ pub struct Pop3Config {
     pub default_policy: Pop3Policy,
     /// RFC 1939 §3: an autologout timer of at least 10 minutes.
     pub idle_timeout: Duration,
+    /// How long a reply may wait for a client that stopped reading before the session ends.
+    pub write_timeout: Duration,
     /// How long a wrong password waits before its -ERR, to slow guessing.
     pub auth_failure_delay: Duration,
     /// How long a connection may stay without a successful login, counted from connect.
@@ -41,6 +43,7 @@ impl Default for Pop3Config {
             allow_plaintext_auth: false,
             default_policy: Pop3Policy::LeaveOnServer,
             idle_timeout: Duration::from_secs(600),
+            write_timeout: mailroom_net::WRITE_TIMEOUT,
             auth_failure_delay: Duration::from_secs(2),
             auth_timeout: Duration::from_secs(60),
             max_connections: ConnectionLimits::default().total,

@@ -1,15 +1,16 @@
 //! One POP3 session: the AUTHORIZATION and TRANSACTION states (RFC 1939 §4-6), with the
 //! single place that decides which command is allowed where.
 
-use crate::connection::{Connection, Line};
 use crate::maildrop::{Maildrop, OpenError};
 use crate::pace::{Next, Pace};
+use crate::proto::MAX_LINE;
 use crate::proto::{Command, ParseError, RespCode, dot_stuff, err, ok, parse_command};
 use crate::server::Shared;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use mailroom_auth::AuthError;
 use mailroom_auth::sasl::{self, Credentials};
+use mailroom_net::{Connection, Line};
 use mailroom_net::{MailStream, is_loopback};
 use mailroom_store::{Account, Pop3Policy, Protocols};
 use std::net::SocketAddr;
@@ -43,12 +44,13 @@ impl Session {
     }
 
     pub async fn run(mut self, stream: MailStream) {
-        let mut conn = Connection::new(stream);
+        let mut conn = Connection::new(stream, self.shared.config.write_timeout);
         let greeting = format!(
             "+OK {} Mailroom POP3 ready\r\n",
             self.shared.config.hostname
         );
-        if conn.send(greeting.as_bytes()).await.is_err() {
+        conn.queue(greeting.as_bytes());
+        if conn.flush().await.is_err() {
             return;
         }
         let mut pace = Pace::new(&self.shared.config);
@@ -56,7 +58,7 @@ impl Session {
             let authenticated = matches!(self.state, State::Transaction(_));
             let line = match pace.next_line(&mut conn, authenticated).await {
                 Ok(Next::Stop(text)) => {
-                    let _ = conn.send(&err(None, text)).await;
+                    conn.queue(&err(None, text));
                     break;
                 }
                 Err(_) | Ok(Next::Line(Line::Eof)) => break,
@@ -67,7 +69,7 @@ impl Session {
                     }
                     continue;
                 }
-                Ok(Next::Line(Line::Data(line))) => line,
+                Ok(Next::Line(Line::Data { bytes, .. })) => bytes,
             };
             let flow = match parse_command(&line) {
                 Ok(command) => self.dispatch(&mut conn, command).await,
@@ -90,12 +92,15 @@ impl Session {
                     conn.shutdown().await;
                     return;
                 }
+                // STLS is only allowed before login: there is no maildrop to leave alone.
                 Flow::StartTls => match self.start_tls(conn).await {
                     Some(upgraded) => conn = upgraded,
-                    None => break,
+                    None => return,
                 },
             }
         }
+        // Whatever is queued (a farewell) goes out, within the write deadline.
+        conn.shutdown().await;
         // Dropped or timed out: the maildrop is left exactly as it was (RFC 1939 §6).
         if let State::Transaction(maildrop) =
             std::mem::replace(&mut self.state, State::Authorization { user: None })
@@ -311,9 +316,10 @@ impl Session {
     /// or went away.
     async fn challenge(&self, conn: &mut Connection, prompt: &str) -> Option<String> {
         let line = format!("+ {prompt}\r\n");
-        conn.send(line.as_bytes()).await.ok()?;
-        match conn.read_line().await.ok()? {
-            Line::Data(line) if line != b"*" => String::from_utf8(line).ok(),
+        conn.queue(line.as_bytes());
+        conn.flush().await.ok()?;
+        match conn.read_line(MAX_LINE).await.ok()? {
+            Line::Data { bytes, .. } if bytes != b"*" => String::from_utf8(bytes).ok(),
             _ => None,
         }
     }

@@ -26,6 +26,8 @@ pub enum SmtpError {
     TooManyRecipients,
     #[error("message too large")]
     TooLarge,
+    #[error("a line of the message ended in a bare CR or LF")]
+    BareLineEnd,
     #[error("an address is not ASCII but MAIL had no SMTPUTF8")]
     Utf8NotDeclared,
     #[error("no valid recipients")]
@@ -112,6 +114,13 @@ impl SmtpError {
             SmtpError::UnknownUser => Reply::new(550, "5.1.1", "No such user here"),
             SmtpError::OverQuota => Reply::new(452, "4.2.2", "Mailbox full"),
             SmtpError::TooManyRecipients => Reply::new(452, "4.5.3", "Too many recipients"),
+            // RFC 5321 §2.3.8: lines end in CRLF; Postfix's smtpd_forbid_bare_newline = reject
+            // answers the same way.
+            SmtpError::BareLineEnd => Reply::new(
+                550,
+                "5.6.0",
+                "Message refused: a line ended in a bare CR or LF, lines must end with CRLF",
+            ),
             SmtpError::TooLarge => Reply::new(
                 552,
                 "5.3.4",

@@ -6,11 +6,13 @@
 //!
 //! Choices worth knowing:
 //! - Only `<CRLF>.<CRLF>` ends a message, so no sender can make us see a message end (and
-//!   commands after it) where a strict relay in front of us did not (SMTP smuggling). Lines
-//!   inside DATA that end in a bare LF (RFC 5321 §2.3.8 forbids them; scripts feeding mbox
-//!   files send them) are accepted and stored with CRLF. A client that ends DATA with a bare
-//!   `LF.LF` waits for the data timeout. Command lines may end in a bare LF. BDAT content is
-//!   binary by definition (RFC 3030) and stored as sent.
+//!   commands after it) where a strict relay in front of us did not (SMTP smuggling,
+//!   `proto/data.rs`). Bare CR and LF in a message (RFC 5321 §2.3.8 forbids them; scripts and
+//!   old programs send them) are stored as CRLF, in DATA and in BDAT, or the whole message is
+//!   refused with 550 5.6.0 (`SmtpConfig::bare_line_ends`). So nothing we store or relay
+//!   holds a line end another server could read differently. A client that ends DATA with
+//!   a bare `LF.LF` waits for the data timeout. Inside a message only the size limit applies,
+//!   never a line length. Command lines may end in a bare LF; a bare CR never ends one.
 //! - Every reply comes from one mapping (`error.rs`); the message is durable in the store
 //!   (or the outbound queue) before any 250 after DATA/BDAT LAST.
 //! - Over quota found at RCPT time is 452 4.2.2 for that recipient. Found only when storing:
@@ -33,7 +35,6 @@
 //!   the outbound queue; the message is DKIM-signed with its domain's key (`dkim.rs`).
 
 mod bounce;
-mod connection;
 mod delivery;
 pub mod dkim;
 mod dns;

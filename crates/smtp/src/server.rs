@@ -58,8 +58,9 @@ pub struct SmtpConfig {
     /// Protocol errors (unknown commands, bad syntax, bad sequence) before 421 and a
     /// disconnect.
     pub max_errors: u32,
-    /// A DATA line's limit with its CRLF (RFC 5321 §4.5.3.1.6: 1000).
-    pub max_line_length: usize,
+    /// A message whose lines end in a bare CR or LF: stored with CRLF, or refused. Only CRLF
+    /// `.` CRLF ends DATA either way (see `proto::data`).
+    pub bare_line_ends: crate::proto::BareLineEnds,
     pub timeouts: Timeouts,
     /// Sessions served at once; a client past the limit gets 421 4.7.0 and is closed
     /// (RFC 5321 §3.8).
@@ -100,7 +101,7 @@ impl Default for SmtpConfig {
             max_message_size: 50 * 1024 * 1024,
             max_recipients: 100,
             max_errors: 10,
-            max_line_length: crate::proto::MAX_TEXT_LINE,
+            bare_line_ends: crate::proto::BareLineEnds::default(),
             timeouts: Timeouts::default(),
             max_connections: 500,
             max_connections_per_ip: ConnectionLimits::default().per_ip,

@@ -7,6 +7,7 @@ use crate::schema::db;
 use crate::writer::WriteCtx;
 use crate::{SqliteStore, not_found};
 use async_trait::async_trait;
+use bytes::Bytes;
 use mailroom_store::facts::message_facts;
 use mailroom_store::{
     AccountId, Appended, BlobHash, Change, ChangeKind, CopiedUid, Delivery, DeliveryOutcome,
@@ -574,21 +575,21 @@ impl Messages for SqliteStore {
             .await
     }
 
-    async fn read_blob(&self, blob: &BlobHash) -> Result<Vec<u8>> {
+    async fn read_blob(&self, blob: &BlobHash) -> Result<Bytes> {
         let (blobs, blob) = (self.inner.blobs.clone(), *blob);
-        tokio::task::spawn_blocking(move || blobs.read(&blob))
+        tokio::task::spawn_blocking(move || blobs.read(&blob).map(Bytes::from))
             .await
             .map_err(|e| StoreError::Database(format!("blob task failed: {e}")))?
             .map_err(StoreError::Io)
     }
 
-    async fn read_blobs(&self, blobs: &[BlobHash]) -> Result<Vec<Vec<u8>>> {
+    async fn read_blobs(&self, blobs: &[BlobHash]) -> Result<Vec<Bytes>> {
         // One trip to the blocking pool for the lot, not one per message.
         let (store, blobs) = (self.inner.blobs.clone(), blobs.to_vec());
         tokio::task::spawn_blocking(move || {
             blobs
                 .iter()
-                .map(|b| store.read(b).map_err(StoreError::Io))
+                .map(|b| store.read(b).map(Bytes::from).map_err(StoreError::Io))
                 .collect()
         })
         .await

@@ -17,6 +17,7 @@ use crate::message::{
 use crate::queue::{AttemptResult, OutboundMessage, QueueId, QueuedMessage};
 use crate::recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};
 use async_trait::async_trait;
+use bytes::Bytes;
 use tokio::sync::broadcast;
 
 /// Domains, accounts and aliases.
@@ -112,10 +113,11 @@ pub trait Messages: Send + Sync {
     async fn message_entries(&self, mailbox: MailboxId) -> Result<Vec<MessageEntry>>;
     /// Full metadata and parsed facts for the given UIDs (missing UIDs are skipped).
     async fn message_meta(&self, mailbox: MailboxId, uids: &[u32]) -> Result<Vec<MessageMeta>>;
-    /// The bytes of a message, exactly as received.
-    async fn read_blob(&self, blob: &BlobHash) -> Result<Vec<u8>>;
+    /// The bytes of a message, exactly as received. `Bytes`, so that sections, partial
+    /// fetches and copies are slices of one buffer, not copies of it.
+    async fn read_blob(&self, blob: &BlobHash) -> Result<Bytes>;
     /// Several messages' bytes in one go (FETCH of many bodies), in the order asked.
-    async fn read_blobs(&self, blobs: &[BlobHash]) -> Result<Vec<Vec<u8>>> {
+    async fn read_blobs(&self, blobs: &[BlobHash]) -> Result<Vec<Bytes>> {
         let mut out = Vec::with_capacity(blobs.len());
         for blob in blobs {
             out.push(self.read_blob(blob).await?);

@@ -5,7 +5,7 @@
 use crate::cmd::changes::fetch_flags;
 use crate::error::ImapError;
 use crate::facts::{body_structure, date_time, envelope};
-use crate::section::{BinaryError, apply_partial, binary_bytes, section_bytes};
+use crate::section::{BinaryError, apply_partial, binary_bytes, section_bytes, slice};
 use crate::session::{Done, Session, State};
 use bytes::Bytes;
 use mailroom_imap_proto::command::fetch::{Fetch, FetchAttr};
@@ -17,6 +17,12 @@ use std::num::{NonZeroU32, NonZeroU64};
 
 /// Metadata is read in batches so a `1:*` over a large mailbox doesn't hold it all at once.
 const META_BATCH: usize = 64;
+/// Bodies read from the store at once: the messages of a batch up to this many octets (at
+/// least one message), so large messages never pile up in memory.
+const BODY_BATCH_BYTES: u64 = 4 * 1024 * 1024;
+/// Responses are handed to the connection once they carry this much body data, while the
+/// command goes on: a FETCH of every body streams in bounded pieces.
+const STREAM_AFTER_BYTES: u64 = 1024 * 1024;
 
 pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError> {
     let mut attrs = cmd.items.expand();
@@ -96,7 +102,12 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
         )
     });
 
-    let mut out = Vec::new();
+    // What is already queued goes first, so the streamed pieces keep the response order.
+    let mut out = std::mem::take(&mut s.out);
+    let sink = s.sink.clone();
+    let State::Selected(selected) = &mut s.state else {
+        return Err(ImapError::bad("no mailbox selected"));
+    };
     if let Some(since) = cmd.changed_since
         && since.vanished
         && !selected.recently_deleted
@@ -112,6 +123,7 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
             .await?,
         );
     }
+    let mut unsent = 0u64;
     for batch in indices.chunks(META_BATCH) {
         let batch_uids = selected.view.uids(batch);
         let metas: HashMap<u32, MessageMeta> = if needs_meta {
@@ -123,43 +135,76 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
         } else {
             HashMap::new()
         };
-        // The batch's bodies in one read from the store, not one round trip per message.
-        let mut blobs: HashMap<u32, Vec<u8>> = HashMap::new();
-        if needs_blob {
-            let wanted: Vec<(u32, mailroom_store::BlobHash)> = batch_uids
-                .iter()
-                .filter_map(|uid| metas.get(uid).map(|m| (*uid, m.blob)))
-                .collect();
-            let hashes: Vec<_> = wanted.iter().map(|(_, h)| *h).collect();
-            let bytes = store.read_blobs(&hashes).await?;
-            blobs.extend(wanted.iter().map(|(uid, _)| *uid).zip(bytes));
-        }
-        for &index in batch {
-            let Some(summary) = selected.view.messages.get(index) else {
-                continue;
-            };
-            let meta = metas.get(&summary.uid);
-            if needs_meta && meta.is_none() {
-                // Expunged by another session since our view was built: RFC 9051 §7.5.1
-                // lets us skip it (the EXPUNGE comes later).
-                continue;
+        let size = |index: &usize| {
+            let uid = selected.view.messages.get(*index).map(|m| m.uid);
+            uid.and_then(|uid| metas.get(&uid)).map_or(0, |m| m.size)
+        };
+        let mut rest = batch;
+        while !rest.is_empty() {
+            // As many messages as fit in one body read, at least one.
+            let mut take = 1;
+            let mut body_bytes = size(&rest[0]);
+            while needs_blob
+                && take < rest.len()
+                && body_bytes + size(&rest[take]) <= BODY_BATCH_BYTES
+            {
+                body_bytes += size(&rest[take]);
+                take += 1;
             }
-            let blob = blobs.remove(&summary.uid);
-            let mut items = Vec::new();
-            for attr in &attrs {
-                if let Some(item) = item(attr, summary, meta, blob.as_deref(), utf8_names)? {
-                    items.push(item);
+            if !needs_blob {
+                take = rest.len();
+            }
+            let (part, after) = rest.split_at(take);
+            rest = after;
+            // The part's bodies in one read from the store, not one round trip per message.
+            let mut blobs: HashMap<u32, Bytes> = HashMap::new();
+            if needs_blob {
+                let wanted: Vec<(u32, mailroom_store::BlobHash)> = selected
+                    .view
+                    .uids(part)
+                    .iter()
+                    .filter_map(|uid| metas.get(uid).map(|m| (*uid, m.blob)))
+                    .collect();
+                let hashes: Vec<_> = wanted.iter().map(|(_, h)| *h).collect();
+                let bytes = store.read_blobs(&hashes).await?;
+                blobs.extend(wanted.iter().map(|(uid, _)| *uid).zip(bytes));
+                unsent += body_bytes;
+            }
+            for &index in part {
+                let Some(summary) = selected.view.messages.get(index) else {
+                    continue;
+                };
+                let meta = metas.get(&summary.uid);
+                if needs_meta && meta.is_none() {
+                    // Expunged by another session since our view was built: RFC 9051 §7.5.1
+                    // lets us skip it (the EXPUNGE comes later).
+                    continue;
                 }
+                let blob = blobs.remove(&summary.uid);
+                let mut items = Vec::new();
+                for attr in &attrs {
+                    if let Some(item) = item(attr, summary, meta, blob.as_ref(), utf8_names)? {
+                        items.push(item);
+                    }
+                }
+                if seen_now.contains(&summary.uid) && !attrs.contains(&FetchAttr::Flags) {
+                    items.push(FetchItem::Flags(fetch_flags(&summary.flags)));
+                }
+                let (Some(seq), Some(items)) =
+                    (NonZeroU32::new(index as u32 + 1), NonEmpty::from_vec(items))
+                else {
+                    continue;
+                };
+                out.push(Response::Data(Data::Fetch { seq, items }));
             }
-            if seen_now.contains(&summary.uid) && !attrs.contains(&FetchAttr::Flags) {
-                items.push(FetchItem::Flags(fetch_flags(&summary.flags)));
+            if let Some(sink) = &sink
+                && unsent >= STREAM_AFTER_BYTES
+            {
+                unsent = 0;
+                sink.send(std::mem::take(&mut out))
+                    .await
+                    .map_err(|_| ImapError::Bye(None, "connection lost".into()))?;
             }
-            let (Some(seq), Some(items)) =
-                (NonZeroU32::new(index as u32 + 1), NonEmpty::from_vec(items))
-            else {
-                continue;
-            };
-            out.push(Response::Data(Data::Fetch { seq, items }));
         }
     }
     s.out.extend(out);
@@ -170,9 +215,9 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
     }))
 }
 
-fn data(bytes: Option<Vec<u8>>) -> BodyData {
+fn data(bytes: Option<Bytes>) -> BodyData {
     match bytes {
-        Some(b) => BodyData::Bytes(Bytes::from(b)),
+        Some(b) => BodyData::Bytes(b),
         None => BodyData::Nil,
     }
 }
@@ -187,7 +232,7 @@ fn item(
     attr: &FetchAttr,
     summary: &mailroom_store::MessageSummary,
     meta: Option<&MessageMeta>,
-    blob: Option<&[u8]>,
+    blob: Option<&Bytes>,
     utf8_names: bool,
 ) -> Result<Option<FetchItem>, ImapError> {
     let missing = || ImapError::no_code(Code::ServerBug, "message data unavailable");
@@ -242,16 +287,14 @@ fn item(
                 size,
             }
         }
-        FetchAttr::Rfc822 => FetchItem::Rfc822(data(Some(blob_or()?.to_vec()))),
+        FetchAttr::Rfc822 => FetchItem::Rfc822(data(Some(blob_or()?.clone()))),
         FetchAttr::Rfc822Header => {
             let body = &meta_or()?.facts.body;
-            let header = blob_or()?.get(body.header_start as usize..body.body_start as usize);
-            FetchItem::Rfc822Header(data(header.map(<[u8]>::to_vec)))
+            FetchItem::Rfc822Header(data(slice(blob_or()?, body.header_start, body.body_start)))
         }
         FetchAttr::Rfc822Text => {
             let body = &meta_or()?.facts.body;
-            let text = blob_or()?.get(body.body_start as usize..body.body_end as usize);
-            FetchItem::Rfc822Text(data(text.map(<[u8]>::to_vec)))
+            FetchItem::Rfc822Text(data(slice(blob_or()?, body.body_start, body.body_end)))
         }
         FetchAttr::EmailId => match email_id(meta_or()?) {
             Some(id) => FetchItem::EmailId(id),
@@ -264,10 +307,10 @@ fn item(
 }
 
 fn binary(
-    blob: &[u8],
+    blob: &Bytes,
     meta: &MessageMeta,
     part: &[NonZeroU32],
-) -> Result<Option<Vec<u8>>, ImapError> {
+) -> Result<Option<Bytes>, ImapError> {
     match binary_bytes(blob, &meta.facts.body, part) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(BinaryError::NoPart) => Ok(None),

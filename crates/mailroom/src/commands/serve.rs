@@ -216,6 +216,10 @@ async fn start_smtp(
         allow_plaintext_auth: config.auth.allow_plaintext,
         verify_loopback: false,
         commands: config.limits.commands(),
+        bare_line_ends: match config.smtp.bare_line_ends {
+            crate::config::BareLineEnds::Normalize => mailroom_smtp::proto::BareLineEnds::Normalize,
+            crate::config::BareLineEnds::Reject => mailroom_smtp::proto::BareLineEnds::Reject,
+        },
         ..SmtpConfig::default()
     };
     // The MX checks SPF, DKIM and DMARC with the system's resolver; without one it still
@@ -227,8 +231,9 @@ async fn start_smtp(
             None
         }
     };
+    let mx = config.smtp.listeners();
     for (protocol, mode, listeners) in [
-        ("smtp", Mode::Mx, &config.smtp),
+        ("smtp", Mode::Mx, &mx),
         ("lmtp", Mode::Lmtp, &config.lmtp),
         ("submission", Mode::Submission, &config.submission),
     ] {

@@ -34,7 +34,7 @@ pub async fn export(
             .zip(store.message_meta(mailbox.id, &uids).await?)
         {
             folder.messages.push(FileMessage {
-                content: store.read_blob(&meta.blob).await?,
+                content: Vec::from(store.read_blob(&meta.blob).await?),
                 flags: meta.flags.clone(),
                 internal_date: meta.internal_date.seconds,
                 // The UIDL POP3 shows now, so the next server can show the same.

@@ -162,7 +162,7 @@ fn verify(env: &Env, sent: &HashMap<String, Vec<u8>>, acked: &[String]) {
         for meta in store.message_meta(inbox.id, &uids).await.unwrap() {
             let id = meta.facts.envelope.message_id.clone().expect("message id");
             let id = id.trim_matches(['<', '>']).to_string();
-            let bytes = store.read_blob(&meta.blob).await.unwrap();
+            let bytes = store.read_blob(&meta.blob).await.unwrap().to_vec();
             assert_eq!(Some(&bytes), sent.get(&id), "{id} is not byte-exact");
             assert_eq!(meta.size, bytes.len() as u64);
             *seen.entry(id).or_default() += 1;

@@ -3,7 +3,6 @@
 //! SASL responses, not commands.
 
 use super::{Flow, Session, User};
-use crate::connection::{Connection, Line};
 use crate::error::SmtpError;
 use crate::proto::Reply;
 use base64::Engine;
@@ -13,6 +12,7 @@ use mailroom_auth::sasl::{
     Credentials, LOGIN_PASSWORD_PROMPT, LOGIN_USERNAME_PROMPT, SaslError, decode_login_field,
     decode_plain,
 };
+use mailroom_net::{Connection, Line};
 use mailroom_store::Protocols;
 
 /// RFC 4954 §4: a client's response line may be up to 12288 octets.

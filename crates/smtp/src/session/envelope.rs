@@ -3,11 +3,11 @@
 //! takes any address: ours are checked, others are relayed.
 
 use super::{Session, State, Transaction, User};
-use crate::connection::Connection;
 use crate::delivery::check_recipient;
 use crate::error::SmtpError;
 use crate::proto::{MailParams, Path, RcptParams, Reply};
 use crate::server::Mode;
+use mailroom_net::Connection;
 
 impl Session {
     pub(super) async fn mail(

@@ -5,7 +5,6 @@
 
 use super::{Flow, Session, Transaction};
 use crate::bounce;
-use crate::connection::Connection;
 use crate::delivery::deliver;
 use crate::error::SmtpError;
 use crate::headers::strip_auth_results;
@@ -13,6 +12,7 @@ use crate::inbound::Check;
 use crate::proto::Reply;
 use crate::server::Mode;
 use crate::trace::{Protocol, Trace};
+use mailroom_net::Connection;
 
 impl Session {
     pub(super) async fn finish(

@@ -3,17 +3,12 @@
 //! (RFC 2033 §4.2). The message is durable before any 250 is sent.
 
 use super::{Flow, Session, State, Transaction};
-use crate::connection::{Connection, Line};
 use crate::error::SmtpError;
 use crate::proto::Reply;
+use crate::proto::data::{BareLineEnds, DataDecoder, Step};
 use crate::server::Mode;
-
-/// What can be wrong with a message that arrived in full.
-#[derive(Default)]
-struct DataFaults {
-    too_large: bool,
-    too_long_line: bool,
-}
+use mailroom_net::Connection;
+use std::borrow::Cow;
 
 impl Session {
     pub(super) async fn data(&mut self, conn: &mut Connection) -> Result<Flow, SmtpError> {
@@ -30,53 +25,38 @@ impl Session {
         if conn.flush().await.is_err() {
             return Ok(Flow::Close);
         }
-        let max_size = self.shared.config.max_message_size;
-        let max_line = self.shared.config.max_line_length;
         let wait = self.shared.config.timeouts.data;
+        let mut decoder = DataDecoder::new(self.shared.config.max_message_size);
         let mut body = Vec::new();
-        let mut faults = DataFaults::default();
         loop {
-            let (bytes, crlf) = match tokio::time::timeout(wait, conn.read_line(max_line)).await {
+            match decoder.feed(conn.buffered(), &mut body) {
+                Step::End(used) => {
+                    conn.consume(used);
+                    break;
+                }
+                Step::More => conn.consume(conn.buffered().len()),
+            }
+            match tokio::time::timeout(wait, conn.fill()).await {
                 Err(_) => {
                     self.reset_transaction();
                     return Ok(self.fail(conn, SmtpError::Timeout));
                 }
-                Ok(Err(_)) | Ok(Ok(Line::Eof)) => return Ok(Flow::Close),
-                Ok(Ok(Line::TooLong)) => {
-                    faults.too_long_line = true;
-                    continue;
-                }
-                Ok(Ok(Line::Data { bytes, crlf })) => (bytes, crlf),
-            };
-            // Only <CRLF>.<CRLF> ends the message; a "." ended by a bare LF does not, so what
-            // ends the message here is what ends it for a strict relay before us (SMTP
-            // smuggling). Lines ended by a bare LF are taken, and stored with CRLF like every
-            // other line (RFC 5321 §2.3.8 forbids them, but real senders and mbox-fed scripts
-            // send them; Postfix's "normalize" does the same).
-            if crlf && bytes == b"." {
-                break;
+                Ok(Err(_)) | Ok(Ok(0)) => return Ok(Flow::Close),
+                Ok(Ok(_)) => {}
             }
-            // RFC 5321 §4.5.2: a leading dot was doubled by the sender.
-            let text = bytes.strip_prefix(b".").unwrap_or(&bytes[..]);
-            if body.len() as u64 + text.len() as u64 + 2 > max_size {
-                faults.too_large = true;
-                continue;
-            }
-            body.extend_from_slice(text);
-            body.extend_from_slice(b"\r\n");
         }
         // RFC 5321 §4.1.1.4: whatever the outcome, the transaction ends with the message.
-        let tx = self.take_transaction();
-        if faults.too_large {
-            return Err(SmtpError::TooLarge);
-        }
-        if faults.too_long_line {
-            return Err(SmtpError::LineTooLong);
-        }
-        match tx {
-            Some(tx) => self.finish(conn, tx, body).await,
-            None => Err(SmtpError::Sequence("need MAIL first")),
-        }
+        let Some(tx) = self.take_transaction() else {
+            return Err(SmtpError::Sequence("need MAIL first"));
+        };
+        let body = if decoder.too_large() {
+            Err(SmtpError::TooLarge)
+        } else if decoder.saw_bare() && self.shared.config.bare_line_ends == BareLineEnds::Reject {
+            Err(SmtpError::BareLineEnd)
+        } else {
+            Ok(body)
+        };
+        self.end_of_message(conn, tx, body).await
     }
 
     /// RFC 3030 §2: the chunk is read in full before anything is decided, so client and
@@ -97,7 +77,8 @@ impl Session {
         };
         let limit = if refusal.is_some() { 0 } else { max_size };
         let wait = self.shared.config.timeouts.data;
-        let fits = match tokio::time::timeout(wait, conn.read_chunk(size, &mut sink, limit)).await {
+        let read = conn.read_exact_into(size, &mut sink, limit);
+        let fits = match tokio::time::timeout(wait, read).await {
             Err(_) => {
                 self.reset_transaction();
                 return Ok(self.fail(conn, SmtpError::Timeout));
@@ -110,8 +91,13 @@ impl Session {
         }
         if !fits {
             // RFC 3030 §2: after a failed chunk the transaction is over.
-            self.reset_transaction();
-            return Err(SmtpError::TooLarge);
+            return match self.take_transaction() {
+                Some(tx) if last => {
+                    self.end_of_message(conn, tx, Err(SmtpError::TooLarge))
+                        .await
+                }
+                _ => Err(SmtpError::TooLarge),
+            };
         }
         if !last {
             if let State::Mail(_, tx) = &mut self.state {
@@ -121,9 +107,44 @@ impl Session {
             conn.queue(&Reply::new(250, "2.0.0", text).to_bytes());
             return Ok(Flow::Continue);
         }
-        match self.take_transaction() {
-            Some(tx) => self.finish(conn, tx, sink).await,
-            None => Err(SmtpError::Sequence("need MAIL first")),
+        let Some(tx) = self.take_transaction() else {
+            return Err(SmtpError::Sequence("need MAIL first"));
+        };
+        // BDAT carries the octets as they are (no dot-stuffing, no end line), but bare CR
+        // and LF are taken like in DATA: stored as CRLF, or the message refused.
+        let body = match mailroom_store::normalize_crlf(&sink) {
+            Cow::Borrowed(_) => Ok(sink),
+            Cow::Owned(_) if self.shared.config.bare_line_ends == BareLineEnds::Reject => {
+                Err(SmtpError::BareLineEnd)
+            }
+            Cow::Owned(normalized) => Ok(normalized),
+        };
+        self.end_of_message(conn, tx, body).await
+    }
+
+    /// After the end of the data, the replies. In LMTP every outcome, success or failure,
+    /// gets one reply per accepted recipient, in RCPT order (RFC 2033 §4.2): the client waits
+    /// for exactly that many.
+    async fn end_of_message(
+        &mut self,
+        conn: &mut Connection,
+        tx: Box<Transaction>,
+        body: Result<Vec<u8>, SmtpError>,
+    ) -> Result<Flow, SmtpError> {
+        let recipients = tx.recipients.len();
+        let outcome = match body {
+            Ok(body) => self.finish(conn, tx, body).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Err(e) if self.shared.mode == Mode::Lmtp => {
+                let reply = e.reply().to_bytes();
+                for _ in 0..recipients {
+                    conn.queue(&reply);
+                }
+                Ok(Flow::Continue)
+            }
+            other => other,
         }
     }
 

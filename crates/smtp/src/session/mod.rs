@@ -9,11 +9,11 @@ mod finish;
 mod message;
 mod submit;
 
-use crate::connection::{Connection, Line};
 use crate::delivery::Recipient;
 use crate::error::SmtpError;
 use crate::proto::{Command, MAX_COMMAND_LINE, MailParams, Path, Reply, parse_command};
 use crate::server::{Mode, Shared};
+use mailroom_net::{Connection, Line};
 use mailroom_net::{MailStream, RateLimit};
 use mailroom_store::{AccountId, OutboundRecipient};
 use std::net::SocketAddr;

@@ -5,11 +5,11 @@
 
 use super::{Flow, Session, Transaction, User};
 use crate::bounce;
-use crate::connection::Connection;
 use crate::delivery::{Recipient, deliver};
 use crate::error::SmtpError;
 use crate::headers::{from_addresses, has_field};
 use crate::proto::Reply;
+use mailroom_net::Connection;
 use mailroom_store::{OutboundMessage, OutboundRecipient};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;

@@ -8,5 +8,6 @@ mod inbound_auth;
 mod interop;
 mod limits;
 mod lmtp;
+mod message_end;
 mod mx;
 mod submission;

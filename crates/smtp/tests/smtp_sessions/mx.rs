@@ -208,24 +208,6 @@ async fn size_limits() {
 }
 
 #[tokio::test]
-async fn over_long_lines() {
-    let h = harness(Mode::Mx, config()).await;
-    let mut c = Client::connect(&h).await;
-    let long = format!("NOOP {}", "x".repeat(5000));
-    c.ok(&long, "500 5.5.2").await;
-    c.ok("EHLO client.example", "250").await;
-    c.transaction(
-        "a@b.example",
-        &["ann@example.test"],
-        format!("Subject: l\r\n\r\n{}\r\nshort\r\n.\r\n", "y".repeat(1200)).as_bytes(),
-        "500 5.5.2",
-    )
-    .await;
-    c.ok("NOOP", "250").await;
-    assert!(inbox(&h.store, "ann").await.is_empty());
-}
-
-#[tokio::test]
 async fn bare_lf_in_data_is_normalised_and_never_ends_the_message() {
     let h = harness(Mode::Mx, config()).await;
     let mut c = Client::connect(&h).await;

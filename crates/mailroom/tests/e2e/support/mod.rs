@@ -247,7 +247,7 @@ pub fn picture(data: &Path, address: &str) -> Picture {
                     .unwrap_or_else(|| format!("{:08X}{:08X}", e.uid, mb.uid_validity));
                 let flags = m.flags.names().map(str::to_string).collect();
                 list.push((
-                    store.read_blob(&m.blob).await.unwrap(),
+                    store.read_blob(&m.blob).await.unwrap().to_vec(),
                     flags,
                     m.internal_date.seconds,
                     uidl,

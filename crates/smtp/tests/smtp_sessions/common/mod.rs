@@ -12,6 +12,8 @@ use tokio::net::TcpStream;
 
 pub struct Harness {
     _dir: tempfile::TempDir,
+    /// The store's directory.
+    pub data: std::path::PathBuf,
     pub store: Arc<SqliteStore>,
     pub port: u16,
     pub cert: std::path::PathBuf,
@@ -81,6 +83,7 @@ pub async fn harness_with(
     tokio::spawn(async move { server.serve(listener, false, std::future::pending()).await });
     Harness {
         cert: dir.path().join("tls/self-signed.crt"),
+        data: dir.path().join("data"),
         _dir: dir,
         store,
         port,
@@ -106,7 +109,7 @@ pub async fn inbox(store: &SqliteStore, user: &str) -> Vec<Vec<u8>> {
         .unwrap();
     let mut out = Vec::new();
     for entry in store.message_entries(mailbox.id).await.unwrap() {
-        out.push(store.read_blob(&entry.blob).await.unwrap());
+        out.push(store.read_blob(&entry.blob).await.unwrap().to_vec());
     }
     out
 }

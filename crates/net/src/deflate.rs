@@ -4,9 +4,15 @@
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use std::io;
 
-pub(crate) struct Deflate {
+pub struct Deflate {
     compress: Compress,
     decompress: Decompress,
+}
+
+impl Default for Deflate {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Deflate {
