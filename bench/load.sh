@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Sustained mixed load on a fresh Mailroom: builds the release binary, makes a throw-away
 # data dir and config (connection limits raised), starts `mailroom serve`, creates the load
-# accounts with the CLI, runs bench/load_imap.py against it and prints its report.
+# accounts with the CLI, runs bench/load_imap.py against it and prints its report, followed by
+# the server's CPU seconds and RSS/PSS mean and peak over the run (bench/tools/procmon.py).
 #
 # usage: bench/load.sh [SESSIONS] [DURATION_SECONDS] [ACCOUNTS]      (defaults 1000 300 10)
 # env:   MAILROOM_BIN=path   use this binary and skip the release build
 #        LOAD_ARGS="..."     extra arguments for load_imap.py (e.g. "--deliver-rate 50 --think 1")
 #        IMAP_PORT / LMTP_PORT (23143 / 23024)    KEEP=1 keeps the data dir and log
+#        PROCMON=0           no procmon.py around the load
 #        STEADY=1            adds --steady to LOAD_ARGS: one janitor connection per account keeps
 #                            INBOX and Drafts near --preload messages (UID STORE \Deleted + UID
 #                            EXPUNGE every 2 s; --steady-every N in LOAD_ARGS changes that), so
@@ -23,7 +25,7 @@ lmtp_port=${LMTP_PORT:-23024}
 
 if [ -z "${MAILROOM_BIN:-}" ]; then
     cargo build --release -q -p mailroom --manifest-path "$root/Cargo.toml"
-    bin="$root/target/release/mailroom"
+    bin="${CARGO_TARGET_DIR:-$root/target}/release/mailroom"
 else
     bin=$MAILROOM_BIN
 fi
@@ -94,8 +96,13 @@ if [ -n "${STEADY:-}" ] && [ "${STEADY}" != 0 ]; then
     LOAD_ARGS="--steady ${LOAD_ARGS:-}"
 fi
 status=0
+monitor=()
+if [ "${PROCMON:-1}" != 0 ]; then
+    monitor=(python3 "$here/tools/procmon.py" --pid "$pid" --label load --every 5 --pss-every 1 --)
+fi
 # shellcheck disable=SC2086
-python3 "$here/load_imap.py" --imap-port "$imap_port" --lmtp-port "$lmtp_port" --pid "$pid" \
+PYTHONDONTWRITEBYTECODE=1 "${monitor[@]}" python3 "$here/load_imap.py" \
+    --imap-port "$imap_port" --lmtp-port "$lmtp_port" --pid "$pid" \
     --sessions "$sessions" --duration "$duration" --accounts "$accounts" \
     --user-template 'load%d@example.test' --password pass ${LOAD_ARGS:-} || status=$?
 if ! kill -0 "$pid" 2>/dev/null; then

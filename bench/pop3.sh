@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
-# POP3 side by side: Dovecot and Mailroom, the same 5,000 messages, ../shared/bench/pop3_bench.py
-# (LIST, UIDL, RETR all, DELE all, QUIT) against both. Prints both results.
-# usage: bench/pop3.sh [COUNT]
+# POP3 side by side: Dovecot, then Mailroom, each with the same COUNT messages of the
+# benchmark mailbox for user1; tools/pop3_bench.py (STAT, LIST, UIDL, RETR all, DELE all,
+# QUIT) against both, under tools/procmon.py (server CPU seconds, RSS/PSS).
+# usage: bench/pop3.sh [COUNT]            (default 5000)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 count=${1:-5000}
 
 echo "== Dovecot"
-"$shared/peers/dovecot-up" "$work/dovecot" 21143 21110 21024 2 >/dev/null
-trap 'dovecot -c "$work/dovecot/dovecot.conf" stop 2>/dev/null || true; [ -n "$mr_pid" ] && kill "$mr_pid" 2>/dev/null; true' EXIT
-python3 "$shared/bench/lmtp_deliver.py" --port 21024 --rcpt user1 --mbox "$mbox" --count "$count" | grep "^delivered"
-python3 "$shared/bench/pop3_bench.py" --port 21110 --user user1 --pass pass
+dovecot_start 21143 21110 21024 2
+tool dovecot/load deliver.py --port 21024 --rcpt user1 --mbox "$mbox" --count "$count" --conns 4
+monitor dovecot/pop3 "--pidfile $dc_dir/run/master.pid" pop3_bench.py --port 21110 --user user1 --pass pass
+dovecot -c "$dc_dir/dovecot.conf" stop
 
 echo "== Mailroom"
-cat > "$work/mailroom.toml" <<CONF
-data_dir = "$work/mailroom"
+mailroom_config <<CONF
 [pop3]
 listen = ["127.0.0.1:22110"]
 CONF
-"$bin" --config "$work/mailroom.toml" domain add example.test >/dev/null
-echo pass | "$bin" --config "$work/mailroom.toml" account add user1@example.test --password-stdin >/dev/null
+mailroom_accounts 1
 python3 "$here/load_mbox.py" "$bin" "$work/mailroom.toml" user1@example.test "$mbox" --count "$count"
-MAILROOM_LOG=warn "$bin" --config "$work/mailroom.toml" serve & mr_pid=$!
-for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/22110) 2>/dev/null && break; sleep 0.1; done
-python3 "$shared/bench/pop3_bench.py" --port 22110 --user user1@example.test --pass pass
+mailroom_start 22110
+monitor mailroom/pop3 "--pid $mr_pid" pop3_bench.py --port 22110 --user user1@example.test --pass pass
