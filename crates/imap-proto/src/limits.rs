@@ -2,8 +2,14 @@
 //! [`ParseError`](crate::ParseError), never a panic or an unbounded buffer.
 
 /// RFC 7162 §4 asks servers to accept command lines of at least 8192 octets
-/// (long UID sets from CONDSTORE/QRESYNC clients).
-pub const DEFAULT_MAX_LINE: usize = 8192;
+/// (long UID sets from CONDSTORE/QRESYNC clients); Dovecot takes 64 KiB, and clients send
+/// that much (an ID with long values, a UID set of a large mailbox).
+pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
+
+/// The lines of one command together, literal data not counted: what parsing and every
+/// command's work grow with (a SEARCH of many literal strings), far below the literal limit,
+/// which is for message data.
+pub const DEFAULT_MAX_TEXT: u64 = 256 * 1024;
 
 /// Largest literal accepted by default (an APPEND of a 64 MiB message).
 pub const DEFAULT_MAX_LITERAL: u64 = 64 * 1024 * 1024;
@@ -32,6 +38,8 @@ pub struct Limits {
     pub max_literal: u64,
     /// Largest command, lines and literals together.
     pub max_command: u64,
+    /// The command's lines together (literal data not counted).
+    pub max_text: u64,
     /// Longest tag.
     pub max_tag: usize,
     /// `Some(n)` when only LITERAL- is offered: non-synchronizing literals
@@ -45,6 +53,7 @@ impl Default for Limits {
             max_line: DEFAULT_MAX_LINE,
             max_literal: DEFAULT_MAX_LITERAL,
             max_command: DEFAULT_MAX_COMMAND,
+            max_text: DEFAULT_MAX_TEXT,
             max_tag: DEFAULT_MAX_TAG,
             max_non_sync_literal: None,
         }

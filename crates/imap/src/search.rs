@@ -8,11 +8,27 @@ use mailroom_store::facts::EnvelopeAddress;
 use mailroom_store::{MailDate, MessageMeta, MessageSummary, SystemFlags};
 use std::collections::{HashMap, HashSet};
 
-/// Which full-text question a key asks.
+/// Which full-text question a key asks, with the needle as the client sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum TextQuery {
-    Body(String),
-    Text(String),
+    Body(Vec<u8>),
+    Text(Vec<u8>),
+}
+
+/// The UIDs each full-text query matched, by needle (looked up without building a key).
+#[derive(Debug, Default)]
+pub(crate) struct TextHits {
+    pub body: HashMap<Vec<u8>, HashSet<u32>>,
+    pub text: HashMap<Vec<u8>, HashSet<u32>>,
+}
+
+impl TextHits {
+    pub fn insert(&mut self, query: TextQuery, uids: HashSet<u32>) {
+        match query {
+            TextQuery::Body(n) => self.body.insert(n, uids),
+            TextQuery::Text(n) => self.text.insert(n, uids),
+        };
+    }
 }
 
 /// What is the same for every message of one search.
@@ -21,8 +37,7 @@ pub(crate) struct Context<'a> {
     pub largest_uid: u32,
     pub saved: Option<&'a [u32]>,
     pub now: i64,
-    /// UIDs each full-text query matched.
-    pub text_hits: &'a HashMap<TextQuery, HashSet<u32>>,
+    pub hits: &'a TextHits,
 }
 
 /// One message and what was loaded about it.
@@ -49,10 +64,10 @@ pub(crate) fn needs(key: &SearchKey, out: &mut Needs) {
     use SearchKey as K;
     match key {
         K::Body(s) => {
-            out.text.insert(TextQuery::Body(text(s)));
+            out.text.insert(TextQuery::Body(s.clone()));
         }
         K::Text(s) => {
-            out.text.insert(TextQuery::Text(text(s)));
+            out.text.insert(TextQuery::Text(s.clone()));
         }
         K::Header(..) => {
             out.header = true;
@@ -85,6 +100,7 @@ pub(crate) fn needs(key: &SearchKey, out: &mut Needs) {
         K::And(keys) => keys.iter().for_each(|k| needs(k, out)),
         _ => {}
     }
+    out.keys += 1;
 }
 
 #[derive(Default)]
@@ -92,6 +108,8 @@ pub(crate) struct Needs {
     pub meta: bool,
     pub header: bool,
     pub text: HashSet<TextQuery>,
+    /// Search keys in the program, parentheses and NOT/OR included.
+    pub keys: usize,
 }
 
 /// True when any key is a MODSEQ key (the response then carries the highest MODSEQ,
@@ -208,8 +226,8 @@ pub(crate) fn matches(key: &SearchKey, m: &Message, ctx: &Context) -> bool {
             let needle = text(value);
             values.iter().any(|v| contains(v, &needle))
         }),
-        K::Body(s) => hit(ctx, &TextQuery::Body(text(s)), m),
-        K::Text(s) => hit(ctx, &TextQuery::Text(text(s)), m),
+        K::Body(s) => hit(&ctx.hits.body, s, m),
+        K::Text(s) => hit(&ctx.hits.text, s, m),
         K::Uid(set) => match set.contains(m.summary.uid, ctx.largest_uid) {
             Some(found) => found,
             None => ctx.saved.is_some_and(|s| s.contains(&m.summary.uid)),
@@ -235,9 +253,8 @@ pub(crate) fn matches(key: &SearchKey, m: &Message, ctx: &Context) -> bool {
     }
 }
 
-fn hit(ctx: &Context, query: &TextQuery, m: &Message) -> bool {
-    ctx.text_hits
-        .get(query)
+fn hit(hits: &HashMap<Vec<u8>, HashSet<u32>>, needle: &[u8], m: &Message) -> bool {
+    hits.get(needle)
         .is_some_and(|uids| uids.contains(&m.summary.uid))
 }
 

@@ -173,6 +173,8 @@ pub(crate) struct Session {
     pub compressed: bool,
     /// RFC 5182 SEARCHRES: UIDs saved by `RETURN (SAVE)`.
     pub saved_search: Option<Vec<u32>>,
+    /// This session's share of the CPU pool (SEARCH, SORT and THREAD run there).
+    pub budget: mailroom_cpu::Budget,
     /// Responses waiting to be written.
     pub out: Vec<Response>,
     /// Where a long command (FETCH) hands finished responses to the connection while it goes
@@ -274,6 +276,7 @@ impl Session {
             auth_failures: 0,
             compressed: false,
             saved_search: None,
+            budget: mailroom_cpu::Budget::default(),
             out: Vec::new(),
             sink: None,
         }

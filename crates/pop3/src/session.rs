@@ -480,9 +480,8 @@ impl Session {
             },
             Command::Retr(n) => match maildrop.retrieve(n).await {
                 Some(Ok(bytes)) => {
-                    let mut out = ok(&format!("{} octets", bytes.len()));
-                    dot_stuff(&bytes, &mut out);
-                    out
+                    let out = ok(&format!("{} octets", bytes.len()));
+                    stuffed(out, bytes).await
                 }
                 Some(Err(e)) => read_failed(e),
                 None => no_such_message(),
@@ -533,6 +532,30 @@ impl Session {
         };
         conn.queue(&reply);
         Flow::Quit
+    }
+}
+
+/// A multi-line reply: `out` then the message, dot-stuffed (RFC 1939 §3). A large message is
+/// stuffed on the CPU pool, not on the async workers every session shares.
+async fn stuffed(mut out: Vec<u8>, message: bytes::Bytes) -> Vec<u8> {
+    const POOL_ABOVE: usize = 1024 * 1024;
+    if message.len() <= POOL_ABOVE {
+        dot_stuff(&message, &mut out);
+        return out;
+    }
+    let job = move || {
+        dot_stuff(&message, &mut out);
+        out
+    };
+    match mailroom_cpu::CpuPool::shared().run(job).await {
+        Ok((out, _)) => out,
+        Err(e) => {
+            tracing::error!("dot-stuffing a message failed: {e}");
+            err(
+                Some(RespCode::SysTemp),
+                "Cannot send the message, try again later",
+            )
+        }
     }
 }
 

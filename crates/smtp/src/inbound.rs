@@ -76,7 +76,7 @@ impl Check<'_> {
         } else {
             results.with_spf_mailfrom_result(&spf, self.peer, self.mail_from, self.helo)
         };
-        let Some(parsed) = AuthenticatedMessage::parse(message) else {
+        let Some(parsed) = parse_off_the_workers(message) else {
             // No header section to check DKIM or DMARC against.
             return Verdict {
                 header: results.to_header(),
@@ -124,5 +124,20 @@ impl Check<'_> {
             dmarc_reject,
             domain: dmarc.domain().to_string(),
         }
+    }
+}
+
+/// Parsing hashes the body once per DKIM signature: for a large message that is CPU time an
+/// async worker must not spend while other sessions wait on it. The parse borrows the message
+/// (it can't move to the CPU pool), so on the multi-threaded runtime the worker hands its other
+/// tasks to the rest while it parses (`block_in_place`).
+fn parse_off_the_workers(message: &[u8]) -> Option<AuthenticatedMessage<'_>> {
+    const IN_PLACE_ABOVE: usize = 256 * 1024;
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if message.len() > IN_PLACE_ABOVE && multi {
+        tokio::task::block_in_place(|| AuthenticatedMessage::parse(message))
+    } else {
+        AuthenticatedMessage::parse(message)
     }
 }

@@ -63,9 +63,11 @@ struct Pending {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Reading a command; `scanned` bytes are complete lines and literals.
+    /// Reading a command; `scanned` bytes are complete lines and literals, `text` of them
+    /// lines (literal data not counted).
     Command {
         scanned: usize,
+        text: u64,
         pending: Option<Pending>,
     },
     /// Dropping the rest of a rejected command: `literal` octets of data
@@ -75,6 +77,7 @@ enum State {
 
 const FRESH: State = State::Command {
     scanned: 0,
+    text: 0,
     pending: None,
 };
 
@@ -109,7 +112,11 @@ impl Framer {
     pub fn decode(&mut self, buf: &[u8]) -> Outcome {
         match self.state {
             State::Discard { literal } => self.discard(buf, literal),
-            State::Command { scanned, pending } => self.scan(buf, scanned, pending),
+            State::Command {
+                scanned,
+                text,
+                pending,
+            } => self.scan(buf, scanned, text, pending),
         }
     }
 
@@ -134,12 +141,19 @@ impl Framer {
         Some(pending.data_start)
     }
 
-    fn scan(&mut self, buf: &[u8], mut scanned: usize, pending: Option<Pending>) -> Outcome {
+    fn scan(
+        &mut self,
+        buf: &[u8],
+        mut scanned: usize,
+        mut text: u64,
+        pending: Option<Pending>,
+    ) -> Outcome {
         if let Some(pending) = pending {
             let end = literal_end(pending.data_start, pending.size);
             if end.is_none_or(|end| buf.len() < end) {
                 self.state = State::Command {
                     scanned,
+                    text,
                     pending: Some(pending),
                 };
                 return Outcome::Incomplete;
@@ -158,6 +172,7 @@ impl Framer {
                 }
                 self.state = State::Command {
                     scanned,
+                    text,
                     pending: None,
                 };
                 return Outcome::Incomplete;
@@ -190,6 +205,16 @@ impl Framer {
                 };
                 return self.fail(buf, error, line_end, after_failure);
             }
+            // The lines of one command together: what the parser and every command work
+            // through, so it stays far below the literal limit (which is for messages).
+            text += line.len() as u64 + 2;
+            if text > self.limits.max_text {
+                let error = ParseError::CommandTooLarge {
+                    limit: self.limits.max_text,
+                };
+                return self.fail(buf, error, line_end, after_failure);
+            }
+            let first_line = scanned == 0;
             let Some(header) = header else {
                 return self.finish(buf, line_end);
             };
@@ -212,14 +237,18 @@ impl Framer {
                 continue;
             }
             // Reject a command that is already wrong before the client
-            // sends (or we ask for) the literal, RFC 9051 §7.5.
-            if let Err(PErr::Fail(error)) =
-                parse_command(buf.get(..line_end).unwrap_or_default(), &self.limits)
+            // sends (or we ask for) the literal, RFC 9051 §7.5. Only at the first
+            // literal: parsing the prefix again at each of thousands of literals would cost
+            // time quadratic in the command.
+            if first_line
+                && let Err(PErr::Fail(error)) =
+                    parse_command(buf.get(..line_end).unwrap_or_default(), &self.limits)
             {
                 return self.fail(buf, error, line_end, after_failure);
             }
             self.state = State::Command {
                 scanned: line_end,
+                text,
                 pending: Some(Pending {
                     data_start: line_end,
                     size: header.size,
@@ -499,6 +528,7 @@ mod tests {
             max_literal: 10,
             max_tag: 4,
             max_command: 40,
+            max_text: 1000,
             max_non_sync_literal: Some(4),
         };
         let cases: &[(&[u8], ParseError, Option<&str>, usize)] = &[
@@ -690,5 +720,34 @@ mod tests {
             panic!("not APPEND")
         };
         assert_eq!(append.messages.len(), 2);
+    }
+
+    /// Thousands of small literals: the lines add up to the text limit, and each literal costs
+    /// a constant amount of work, not a parse of everything before it.
+    #[test]
+    fn the_lines_of_a_command_are_bounded_together() {
+        let limits = Limits {
+            max_text: 4096,
+            ..Limits::default()
+        };
+        let mut framer = Framer::new(limits);
+        let mut buf = b"a SEARCH".to_vec();
+        let mut outcome = Outcome::Incomplete;
+        for _ in 0..10_000 {
+            buf.extend_from_slice(b" BODY {5}\r\n");
+            outcome = framer.decode(&buf);
+            if matches!(outcome, Outcome::Failed { .. }) {
+                break;
+            }
+            buf.extend_from_slice(b"hello");
+        }
+        match outcome {
+            Outcome::Failed { error, tag, .. } => {
+                assert_eq!(error, ParseError::CommandTooLarge { limit: 4096 });
+                assert_eq!(tag.map(|t| t.as_str().to_string()), Some("a".to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(buf.len() < 8192);
     }
 }

@@ -4,15 +4,19 @@
 
 use crate::cmd::fetch::email_id;
 use crate::error::ImapError;
-use crate::search::{Context, Message, Needs, TextQuery, matches, needs, uses_modseq};
+use crate::search::{
+    Context, Message, Needs, TextHits, TextQuery, matches, needs, text, uses_modseq,
+};
 use crate::session::{Done, Session, State};
 use crate::view::to_sequence_set;
+use bytes::Bytes;
 use mailroom_imap_proto::Tag;
 use mailroom_imap_proto::command::search::{Search, SearchKey, SearchReturn};
 use mailroom_imap_proto::response::{Code, Data, ESearch, ESearchItem, Response};
-use mailroom_store::{MessageMeta, TextField};
-use std::collections::{HashMap, HashSet};
+use mailroom_store::{MessageMeta, MessageSummary, TextField};
+use std::collections::HashMap;
 use std::num::{NonZeroU32, NonZeroU64};
+use std::sync::Arc;
 
 const META_BATCH: usize = 512;
 
@@ -138,40 +142,81 @@ pub(crate) fn check_charset(charset: &str) -> Result<(), ImapError> {
     }
 }
 
+/// Search keys one command may hold: far more than any client's saved search, few enough that
+/// a hostile program can't buy minutes of CPU (Dovecot bounds it through its 64 KiB line).
+pub(crate) const MAX_SEARCH_KEYS: usize = 2_000;
+/// Distinct BODY/TEXT needles in one command; each is a query of the full-text index.
+pub(crate) const MAX_TEXT_QUERIES: usize = 64;
+/// Key evaluations in one slice of pool work: a few milliseconds, so other sessions' work
+/// gets a turn between slices.
+const SLICE_EVALUATIONS: usize = 100_000;
+
+/// One message as the evaluation needs it, owned so it can go to the CPU pool.
+struct Candidate {
+    index: usize,
+    summary: MessageSummary,
+    meta: Option<MessageMeta>,
+    header: Option<Bytes>,
+}
+
+pub(crate) fn cpu_failed(e: mailroom_cpu::CpuError) -> ImapError {
+    tracing::error!(error = %e, "search evaluation failed");
+    ImapError::no_code(Code::ServerBug, "the search could not be evaluated")
+}
+
 /// The matching view indices, and the highest MODSEQ among them when a MODSEQ key was used.
+/// The keys are evaluated on the CPU pool, a slice of messages at a time, under the session's
+/// CPU budget: a huge program slows its own session, never the server.
 pub(crate) async fn run(
-    s: &Session,
+    s: &mut Session,
     criteria: &SearchKey,
 ) -> Result<(Vec<usize>, Option<u64>), ImapError> {
-    let State::Selected(selected) = &s.state else {
-        return Err(ImapError::bad("no mailbox selected"));
-    };
-    let store = s.store();
     let mut need = Needs::default();
     needs(criteria, &mut need);
-    let mut text_hits: HashMap<TextQuery, HashSet<u32>> = HashMap::new();
+    if need.keys > MAX_SEARCH_KEYS {
+        return Err(ImapError::no_code(
+            Code::Limit,
+            format!("a search may hold at most {MAX_SEARCH_KEYS} keys"),
+        ));
+    }
+    if need.text.len() > MAX_TEXT_QUERIES {
+        return Err(ImapError::no_code(
+            Code::Limit,
+            format!("a search may hold at most {MAX_TEXT_QUERIES} different BODY or TEXT strings"),
+        ));
+    }
+    let Session {
+        state,
+        shared,
+        saved_search,
+        budget,
+        ..
+    } = s;
+    let State::Selected(selected) = state else {
+        return Err(ImapError::bad("no mailbox selected"));
+    };
+    let store = shared.store.as_ref();
+    let mut hits = TextHits::default();
     for query in need.text {
         let (field, needle) = match &query {
-            TextQuery::Body(n) => (TextField::Body, n.clone()),
-            TextQuery::Text(n) => (TextField::All, n.clone()),
+            TextQuery::Body(n) => (TextField::Body, text(n)),
+            TextQuery::Text(n) => (TextField::All, text(n)),
         };
         let uids = crate::virtual_folder::search_text(store, selected, field, &needle).await?;
-        text_hits.insert(query, uids.into_iter().collect());
+        hits.insert(query, uids.into_iter().collect());
     }
+    let hits = Arc::new(hits);
+    let criteria = Arc::new(criteria.clone());
+    let saved: Arc<Option<Vec<u32>>> = Arc::new(saved_search.clone());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let ctx = Context {
-        largest_seq: selected.view.len(),
-        largest_uid: selected.view.max_uid(),
-        saved: s.saved_search.as_deref(),
-        now,
-        text_hits: &text_hits,
-    };
+    let (largest_seq, largest_uid) = (selected.view.len(), selected.view.max_uid());
+    let slice_len = (SLICE_EVALUATIONS / need.keys.max(1)).clamp(1, META_BATCH);
     let all: Vec<usize> = (0..selected.view.messages.len()).collect();
     let mut out = Vec::new();
     for batch in all.chunks(META_BATCH) {
-        let metas: HashMap<u32, MessageMeta> = if need.meta {
+        let mut metas: HashMap<u32, MessageMeta> = if need.meta {
             crate::virtual_folder::message_meta(store, selected, &selected.view.uids(batch))
                 .await?
                 .into_iter()
@@ -180,34 +225,48 @@ pub(crate) async fn run(
         } else {
             HashMap::new()
         };
+        let mut items = Vec::with_capacity(batch.len());
         for &index in batch {
             let Some(summary) = selected.view.messages.get(index) else {
                 continue;
             };
-            let meta = metas.get(&summary.uid);
-            let header = match (need.header, meta) {
+            let meta = metas.remove(&summary.uid);
+            let header = match (need.header, &meta) {
                 (true, Some(meta)) => {
-                    let blob = store.read_blob(&meta.blob).await?;
                     let body = &meta.facts.body;
-                    blob.get(body.header_start as usize..body.body_start as usize)
-                        .map(<[u8]>::to_vec)
+                    let blob = store.read_blob(&meta.blob).await?;
+                    crate::section::slice(&blob, body.header_start, body.body_start)
                 }
                 _ => None,
             };
-            let id = meta.and_then(email_id);
-            let message = Message {
-                seq: index as u32 + 1,
-                summary,
+            items.push(Candidate {
+                index,
+                summary: summary.clone(),
                 meta,
-                header: header.as_deref(),
-                email_id: id.as_ref(),
-            };
-            if matches(criteria, &message, &ctx) {
-                out.push(index);
-            }
+                header,
+            });
+        }
+        while !items.is_empty() {
+            let rest = items.split_off(slice_len.min(items.len()));
+            let slice = std::mem::replace(&mut items, rest);
+            let (criteria, hits, saved) = (criteria.clone(), hits.clone(), saved.clone());
+            let matched = budget
+                .run(move || {
+                    let ctx = Context {
+                        largest_seq,
+                        largest_uid,
+                        saved: saved.as_deref(),
+                        now,
+                        hits: &hits,
+                    };
+                    evaluate(&criteria, &slice, &ctx)
+                })
+                .await
+                .map_err(cpu_failed)?;
+            out.extend(matched);
         }
     }
-    let modseq = uses_modseq(criteria).then(|| {
+    let modseq = uses_modseq(criteria.as_ref()).then(|| {
         out.iter()
             .filter_map(|&i| selected.view.messages.get(i))
             .map(|m| m.modseq)
@@ -215,4 +274,22 @@ pub(crate) async fn run(
             .unwrap_or(0)
     });
     Ok((out, modseq))
+}
+
+fn evaluate(criteria: &SearchKey, items: &[Candidate], ctx: &Context) -> Vec<usize> {
+    items
+        .iter()
+        .filter(|c| {
+            let id = c.meta.as_ref().and_then(email_id);
+            let message = Message {
+                seq: c.index as u32 + 1,
+                summary: &c.summary,
+                meta: c.meta.as_ref(),
+                header: c.header.as_deref(),
+                email_id: id.as_ref(),
+            };
+            matches(criteria, &message, ctx)
+        })
+        .map(|c| c.index)
+        .collect()
 }

@@ -1,23 +1,22 @@
 //! SORT (RFC 5256 §3, DISPLAYFROM/DISPLAYTO from RFC 5957) and THREAD (RFC 5256 §3) over the
 //! messages a SEARCH program selects; keys come from the stored facts.
 
-use crate::cmd::search::{check_charset, run};
+use crate::cmd::search::{check_charset, cpu_failed, run};
 use crate::error::ImapError;
 use crate::session::{Done, Session, State};
 use crate::subject::base_subject;
 use crate::thread::{Item, ordered_subject, references};
 use mailroom_imap_proto::command::search::SearchKey;
-use mailroom_imap_proto::command::sort::{Sort, SortKey, Thread, ThreadAlgorithm};
+use mailroom_imap_proto::command::sort::{Sort, SortCriterion, SortKey, Thread, ThreadAlgorithm};
 use mailroom_imap_proto::response::{Data, Response};
 use mailroom_store::MessageMeta;
 use mailroom_store::facts::EnvelopeAddress;
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::num::{NonZeroU32, NonZeroU64};
 
 /// The selected messages with their metadata, in view order.
 async fn selected_metas(
-    s: &Session,
+    s: &mut Session,
     criteria: &SearchKey,
 ) -> Result<(Vec<(usize, MessageMeta)>, Option<u64>), ImapError> {
     let (indices, modseq) = run(s, criteria).await?;
@@ -83,19 +82,54 @@ fn subject(meta: &MessageMeta) -> String {
         .unwrap_or_default()
 }
 
-fn compare(key: SortKey, a: &MessageMeta, b: &MessageMeta) -> Ordering {
-    let env = |m: &MessageMeta| m.facts.envelope.clone();
+/// What one sort key says of one message, computed once per message, not once per comparison.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue {
+    Number(i64),
+    Size(u64),
+    Text(String),
+}
+
+fn sort_value(key: SortKey, m: &MessageMeta) -> SortValue {
+    let env = &m.facts.envelope;
     match key {
-        SortKey::Arrival => a.internal_date.seconds.cmp(&b.internal_date.seconds),
-        SortKey::Date => sort_date(a).cmp(&sort_date(b)),
-        SortKey::Size => a.size.cmp(&b.size),
-        SortKey::Subject => base_subject(&subject(a)).cmp(&base_subject(&subject(b))),
-        SortKey::From => first_mailbox(&env(a).from).cmp(&first_mailbox(&env(b).from)),
-        SortKey::To => first_mailbox(&env(a).to).cmp(&first_mailbox(&env(b).to)),
-        SortKey::Cc => first_mailbox(&env(a).cc).cmp(&first_mailbox(&env(b).cc)),
-        SortKey::DisplayFrom => display(&env(a).from).cmp(&display(&env(b).from)),
-        SortKey::DisplayTo => display(&env(a).to).cmp(&display(&env(b).to)),
+        SortKey::Arrival => SortValue::Number(m.internal_date.seconds),
+        SortKey::Date => SortValue::Number(sort_date(m)),
+        SortKey::Size => SortValue::Size(m.size),
+        SortKey::Subject => SortValue::Text(base_subject(&subject(m))),
+        SortKey::From => SortValue::Text(first_mailbox(&env.from)),
+        SortKey::To => SortValue::Text(first_mailbox(&env.to)),
+        SortKey::Cc => SortValue::Text(first_mailbox(&env.cc)),
+        SortKey::DisplayFrom => SortValue::Text(display(&env.from)),
+        SortKey::DisplayTo => SortValue::Text(display(&env.to)),
     }
+}
+
+/// The ids of `messages` in the order of `criteria` (RFC 5256 §3), ties by sequence number.
+fn sorted_ids(
+    messages: Vec<(usize, MessageMeta)>,
+    criteria: &[SortCriterion],
+    uid: bool,
+) -> Vec<NonZeroU32> {
+    let mut items: Vec<(usize, u32, Vec<SortValue>)> = messages
+        .into_iter()
+        .map(|(i, m)| {
+            let values = criteria.iter().map(|c| sort_value(c.key, &m)).collect();
+            (i, m.uid, values)
+        })
+        .collect();
+    items.sort_by(|(ia, _, a), (ib, _, b)| {
+        criteria
+            .iter()
+            .zip(a.iter().zip(b))
+            .map(|(c, (x, y))| if c.reverse { y.cmp(x) } else { x.cmp(y) })
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| ia.cmp(ib))
+    });
+    items
+        .into_iter()
+        .filter_map(|(i, u, _)| NonZeroU32::new(if uid { u } else { i as u32 + 1 }))
+        .collect()
 }
 
 pub(crate) async fn sort(s: &mut Session, cmd: Sort) -> Result<Done, ImapError> {
@@ -105,22 +139,13 @@ pub(crate) async fn sort(s: &mut Session, cmd: Sort) -> Result<Done, ImapError> 
         return Err(ImapError::bad("ESORT is not supported"));
     }
     let criteria = SearchKey::And(cmd.search.clone());
-    let (mut messages, modseq) = selected_metas(s, &criteria).await?;
-    messages.sort_by(|(ia, a), (ib, b)| {
-        cmd.criteria
-            .iter()
-            .map(|c| {
-                let o = compare(c.key, a, b);
-                if c.reverse { o.reverse() } else { o }
-            })
-            .find(|o| o.is_ne())
-            // §3: ties are broken by sequence number.
-            .unwrap_or_else(|| ia.cmp(ib))
-    });
-    let ids = messages
-        .iter()
-        .filter_map(|(i, m)| NonZeroU32::new(if cmd.uid { m.uid } else { *i as u32 + 1 }))
-        .collect();
+    let (messages, modseq) = selected_metas(s, &criteria).await?;
+    let (order, uid) = (cmd.criteria.clone(), cmd.uid);
+    let ids = s
+        .budget
+        .run(move || sorted_ids(messages, &order, uid))
+        .await
+        .map_err(cpu_failed)?;
     s.push(Response::Data(Data::Sort {
         ids,
         modseq: modseq.and_then(NonZeroU64::new),
@@ -145,6 +170,29 @@ pub(crate) async fn thread(s: &mut Session, cmd: Thread) -> Result<Done, ImapErr
     check_charset(&cmd.charset)?;
     let criteria = SearchKey::And(cmd.search.clone());
     let (messages, _) = selected_metas(s, &criteria).await?;
+    let (algorithm, uid) = (cmd.algorithm.clone(), cmd.uid);
+    if matches!(algorithm, ThreadAlgorithm::Other(_)) {
+        return Err(ImapError::bad("unsupported threading algorithm"));
+    }
+    let threads = s
+        .budget
+        .run(move || threads(messages, &algorithm, uid))
+        .await
+        .map_err(cpu_failed)?;
+    s.push(Response::Data(Data::Thread(threads)));
+    Ok(Done::ok(if cmd.uid {
+        "UID THREAD completed"
+    } else {
+        "THREAD completed"
+    }))
+}
+
+/// RFC 5256 §2.2-2.3 over the selected messages.
+fn threads(
+    messages: Vec<(usize, MessageMeta)>,
+    algorithm: &ThreadAlgorithm,
+    uid: bool,
+) -> Vec<mailroom_imap_proto::response::ThreadNode> {
     let items: Vec<Item> = messages
         .into_iter()
         .map(|(i, m)| {
@@ -156,7 +204,7 @@ pub(crate) async fn thread(s: &mut Session, cmd: Thread) -> Result<Done, ImapErr
                 refs.push(msg_id(irt));
             }
             Item {
-                id: if cmd.uid { m.uid } else { i as u32 + 1 },
+                id: if uid { m.uid } else { i as u32 + 1 },
                 message_id: env.message_id.as_deref().map(msg_id),
                 references: refs,
                 date: sort_date(&m),
@@ -164,15 +212,8 @@ pub(crate) async fn thread(s: &mut Session, cmd: Thread) -> Result<Done, ImapErr
             }
         })
         .collect();
-    let threads = match cmd.algorithm {
-        ThreadAlgorithm::OrderedSubject => ordered_subject(items),
+    match algorithm {
         ThreadAlgorithm::References => references(items),
-        ThreadAlgorithm::Other(_) => return Err(ImapError::bad("unsupported threading algorithm")),
-    };
-    s.push(Response::Data(Data::Thread(threads)));
-    Ok(Done::ok(if cmd.uid {
-        "UID THREAD completed"
-    } else {
-        "THREAD completed"
-    }))
+        ThreadAlgorithm::OrderedSubject | ThreadAlgorithm::Other(_) => ordered_subject(items),
+    }
 }

@@ -212,3 +212,38 @@ async fn savedate() {
         ["* SEARCH", "c OK SEARCH completed"]
     );
 }
+
+/// The probe of issue 17: one SEARCH of a million BODY terms (17 MB of literals) took the
+/// CPU of the whole server. Programs that large are refused before any work; what is
+/// accepted is evaluated on the CPU pool under the session's budget.
+#[tokio::test]
+async fn oversized_search_programs_are_refused() {
+    let (_srv, mut c) = setup().await;
+    let many = vec!["ALL"; 2001].join(" ");
+    assert_eq!(
+        c.cmd(&format!("k1 SEARCH {many}")).await,
+        ["k1 NO [LIMIT] a search may hold at most 2000 keys"]
+    );
+    let fine = vec!["UNDELETED"; 1999].join(" ");
+    assert_eq!(
+        c.cmd(&format!("k2 SEARCH {fine}")).await,
+        ["* SEARCH 1 2", "k2 OK SEARCH completed"]
+    );
+    let needles: Vec<String> = (0..65).map(|i| format!("BODY word{i}")).collect();
+    assert_eq!(
+        c.cmd(&format!("k3 SEARCH OR ALL {}", needles.join(" ")))
+            .await,
+        ["k3 NO [LIMIT] a search may hold at most 64 different BODY or TEXT strings"]
+    );
+    // Literals: the command's lines together may not pass 256 KiB.
+    let mut huge = String::from("k4 SEARCH");
+    for _ in 0..30_000 {
+        huge.push_str(" BODY {5+}\r\nhello");
+    }
+    huge.push_str("\r\n");
+    c.send(&huge).await;
+    let reply = c.until_tagged("k4").await;
+    assert_eq!(reply.len(), 1, "{reply:?}");
+    assert!(reply[0].starts_with("k4 BAD [TOOBIG] "), "{reply:?}");
+    assert_eq!(c.cmd("k5 NOOP").await, ["k5 OK NOOP completed"]);
+}

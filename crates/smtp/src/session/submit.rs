@@ -172,8 +172,18 @@ impl Session {
             tracing::debug!(%domain, "no DKIM key: sent unsigned");
             return String::new();
         };
-        match crate::dkim::sign(message, domain, &key) {
-            Ok(signature) => signature,
+        // Hashing a large body and the RSA signature are CPU work: the shared pool, never
+        // the async workers.
+        let (owned, name) = (message.to_vec(), domain.to_string());
+        let signed = mailroom_cpu::CpuPool::shared()
+            .run(move || crate::dkim::sign(&owned, &name, &key))
+            .await;
+        match signed {
+            Ok((Ok(signature), _)) => signature,
+            Ok((Err(e), _)) => {
+                tracing::warn!(%domain, "DKIM signing failed, sent unsigned: {e}");
+                String::new()
+            }
             Err(e) => {
                 tracing::warn!(%domain, "DKIM signing failed, sent unsigned: {e}");
                 String::new()
