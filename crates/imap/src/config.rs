@@ -27,8 +27,12 @@ pub struct ImapConfig {
     pub max_connections_per_user: usize,
     /// Sessions the listener runs at once; further clients get `* BYE`.
     pub max_connections: usize,
-    /// Sessions at once from one IPv4 address or IPv6 /64; 0 means no such limit.
+    /// Sessions at once from one IPv4 address or IPv6 /64 that have not logged in; 0 means
+    /// no such limit.
     pub max_connections_per_ip: usize,
+    /// Logged-in sessions of one account from one address (Dovecot's
+    /// `mail_max_userip_connections`); 0 means no such limit.
+    pub max_connections_per_user_ip: usize,
     /// Commands per second per connection; faster clients are slowed down.
     pub commands: mailroom_net::RateConfig,
     /// Name of the read-only virtual folder listing the account's recoverable (deleted) mail;
@@ -48,7 +52,8 @@ impl Default for ImapConfig {
             allow_plaintext_auth: false,
             max_connections_per_user: 20,
             max_connections: 1000,
-            max_connections_per_ip: 20,
+            max_connections_per_ip: mailroom_net::ConnectionLimits::default().per_ip,
+            max_connections_per_user_ip: mailroom_net::ConnectionLimits::default().per_user_ip,
             commands: mailroom_net::RateConfig::default(),
             recently_deleted: "Recently Deleted".to_string(),
         }

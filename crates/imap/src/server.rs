@@ -36,6 +36,7 @@ impl ImapServer {
         let gate = ConnectionGate::new(ConnectionLimits {
             total: config.max_connections.max(1),
             per_ip: config.max_connections_per_ip,
+            per_user_ip: config.max_connections_per_user_ip,
         });
         ImapServer {
             shared: Arc::new(Shared {
@@ -98,6 +99,7 @@ async fn connection(shared: Arc<Shared>, accepted: Accepted) {
         stream,
         peer,
         mut stop,
+        permit,
     } = accepted;
     let loopback = is_loopback(&peer);
     let auth_timeout = shared.config.auth_timeout;
@@ -105,6 +107,7 @@ async fn connection(shared: Arc<Shared>, accepted: Accepted) {
     let login_deadline = tokio::time::Instant::now() + auth_timeout;
     let mut rate = RateLimit::new(shared.config.commands);
     let mut session = Session::new(shared.clone(), stream.is_tls(), loopback, peer.ip());
+    session.permit = Some(permit);
     let mut conn = Connection::new(stream, shared.config.write_timeout);
     // RFC 9051 §7.1.1: the greeting may carry the capabilities.
     session.push(Response::untagged(

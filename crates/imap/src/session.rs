@@ -175,6 +175,8 @@ pub(crate) struct Session {
     pub saved_search: Option<Vec<u32>>,
     /// This session's share of the CPU pool (SEARCH, SORT and THREAD run there).
     pub budget: mailroom_cpu::Budget,
+    /// The session's slot in the connection gate, told of logins and UNAUTHENTICATE.
+    pub permit: Option<mailroom_net::ConnectionPermit>,
     /// Responses waiting to be written.
     pub out: Vec<Response>,
     /// Where a long command (FETCH) hands finished responses to the connection while it goes
@@ -277,6 +279,7 @@ impl Session {
             compressed: false,
             saved_search: None,
             budget: mailroom_cpu::Budget::default(),
+            permit: None,
             out: Vec::new(),
             sink: None,
         }

@@ -118,9 +118,13 @@ pub struct TlsConfig {
 pub struct LimitsConfig {
     /// Sessions at once per protocol (POP3, SMTP, LMTP; IMAP has `[imap] max_connections`).
     pub connections_total: usize,
-    /// Sessions at once per protocol from one IPv4 address or IPv6 /64 (LMTP is exempt: its
-    /// connections all come from the MTA in front); 0 = no limit.
+    /// Sessions at once per protocol from one IPv4 address or IPv6 /64 that have not logged
+    /// in (all MX sessions; LMTP is exempt: its connections all come from the MTA in front);
+    /// 0 = no limit.
     pub connections_per_ip: usize,
+    /// Logged-in IMAP, POP3 or submission sessions at once per protocol of one account from
+    /// one address (Dovecot's mail_max_userip_connections); 0 = no limit.
+    pub connections_per_user_ip: usize,
     /// IMAP, POP3 and SMTP (MX, submission) commands per second per connection; faster
     /// clients are slowed down.
     /// 0 = no limit.
@@ -131,6 +135,8 @@ pub struct LimitsConfig {
     pub throttled_seconds: u64,
     /// Seconds an IMAP or POP3 connection may go without a successful login.
     pub auth_timeout_seconds: u64,
+    /// Seconds a write may wait for a client that stopped reading.
+    pub write_timeout_seconds: u64,
 }
 
 impl Default for LimitsConfig {
@@ -140,10 +146,12 @@ impl Default for LimitsConfig {
         LimitsConfig {
             connections_total: connections.total,
             connections_per_ip: connections.per_ip,
+            connections_per_user_ip: connections.per_user_ip,
             commands_per_second: rate.per_second,
             command_burst: rate.burst,
             throttled_seconds: rate.max_throttled.as_secs(),
             auth_timeout_seconds: 60,
+            write_timeout_seconds: mailroom_net::WRITE_TIMEOUT.as_secs(),
         }
     }
 }
@@ -159,6 +167,10 @@ impl LimitsConfig {
 
     pub fn auth_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.auth_timeout_seconds)
+    }
+
+    pub fn write_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.write_timeout_seconds.max(1))
     }
 }
 
@@ -400,7 +412,8 @@ mod tests {
     fn limits_and_certs_dir() {
         let example: Config = toml::from_str(include_str!("../../../mailroom.example.toml"))
             .expect("the example config parses");
-        assert_eq!(example.limits.connections_per_ip, 20);
+        assert_eq!(example.limits.connections_per_ip, 50);
+        assert_eq!(example.limits.connections_per_user_ip, 10);
         assert_eq!(example.limits.commands().per_second, 50);
         let config: Config = toml::from_str(
             "[tls]\ncerts_dir = \"/etc/mailroom/certs\"\n\

@@ -1,6 +1,15 @@
-//! Connection limits per listener: how many sessions run at once in total and how many come
-//! from one address. A permit is held for a session's whole life and released on drop, so no
-//! path (panic, early return, aborted task) can leak a slot.
+//! Connection limits per listener, on Dovecot's model so that an office behind one NAT address
+//! works while one host still cannot take the server:
+//! - `total`: sessions at once, from everyone;
+//! - `per_ip`: sessions from one address that have **not logged in** (yet, or ever: the MX and
+//!   LMTP never log in), which is what a flood of half-open connections holds;
+//! - `per_user_ip`: sessions of one account from one address once logged in (Dovecot's
+//!   `mail_max_userip_connections`), so fifty Thunderbirds of ten users behind one address
+//!   all log in.
+//!
+//! A permit is held for a session's whole life and released on drop, so no path (panic,
+//! early return, aborted task) can leak a slot; a login moves it from the address's count to
+//! the (account, address) count.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -12,18 +21,23 @@ pub struct ConnectionLimits {
     /// Sessions at once, from everyone. Loopback counts too: a local relay gone mad must not
     /// exhaust file descriptors either.
     pub total: usize,
-    /// Sessions at once from one IPv4 address or one IPv6 /64; 0 means no per-address limit.
+    /// Sessions at once from one IPv4 address or one IPv6 /64 that have not logged in; 0
+    /// means no such limit.
     pub per_ip: usize,
+    /// Logged-in sessions at once of one account from one address; 0 means no such limit.
+    pub per_user_ip: usize,
 }
 
 impl Default for ConnectionLimits {
     /// 1000 sessions per protocol is far below a default file-descriptor limit once raised
-    /// for a server; 20 per address leaves room for a household or an office behind one NAT
-    /// (each IMAP client opens several connections) while stopping one host from taking all.
+    /// for a server. 50 connections not logged in from one address is more than an office's
+    /// mail programs open at once in the morning and far fewer than a flood; 10 per account
+    /// and address is Dovecot's default (a laptop, a phone and a tablet with a few each).
     fn default() -> Self {
         ConnectionLimits {
             total: 1000,
-            per_ip: 20,
+            per_ip: 50,
+            per_user_ip: 10,
         }
     }
 }
@@ -33,9 +47,15 @@ impl Default for ConnectionLimits {
 pub enum Refusal {
     /// The listener runs as many sessions as it may.
     Total,
-    /// This address already holds its share.
+    /// This address already holds its share of sessions not logged in.
     PerAddress,
 }
+
+/// A login refused by the gate: this account already has its share of sessions from this
+/// address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many sessions of this account from this address")]
+pub struct TooManyForAccount;
 
 /// Counts open sessions; `try_enter` hands out permits.
 #[derive(Debug)]
@@ -47,7 +67,20 @@ pub struct ConnectionGate {
 #[derive(Debug, Default)]
 struct Open {
     total: usize,
+    /// Sessions not logged in, by address.
     by_address: HashMap<IpAddr, usize>,
+    /// Logged-in sessions by (address, account).
+    by_user: HashMap<(IpAddr, String), usize>,
+}
+
+fn decrement<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: &K) {
+    if let Some(count) = map.get_mut(key) {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            // Forget keys without sessions, so the maps can't grow without bound.
+            map.remove(key);
+        }
+    }
 }
 
 impl ConnectionGate {
@@ -78,6 +111,7 @@ impl ConnectionGate {
         Ok(ConnectionPermit {
             gate: self.clone(),
             address,
+            user: None,
         })
     }
 
@@ -97,18 +131,52 @@ impl ConnectionGate {
 pub struct ConnectionPermit {
     gate: Arc<ConnectionGate>,
     address: IpAddr,
+    /// The account (lower-cased address) once logged in.
+    user: Option<String>,
+}
+
+impl ConnectionPermit {
+    /// The session logged in as `user`: it leaves the address's count of sessions not logged
+    /// in and joins the account's count from this address, unless that is full (then
+    /// nothing changes and the session should refuse the login).
+    pub fn logged_in(&mut self, user: &str) -> Result<(), TooManyForAccount> {
+        let key = (self.address, user.to_lowercase());
+        let mut open = self.gate.lock();
+        if self.user.as_deref() == Some(key.1.as_str()) {
+            return Ok(());
+        }
+        let count = open.by_user.get(&key).copied().unwrap_or(0);
+        if self.gate.limits.per_user_ip > 0 && count >= self.gate.limits.per_user_ip {
+            return Err(TooManyForAccount);
+        }
+        match self.user.take() {
+            Some(old) => decrement(&mut open.by_user, &(self.address, old)),
+            None => decrement(&mut open.by_address, &self.address),
+        }
+        open.by_user.insert(key.clone(), count + 1);
+        self.user = Some(key.1);
+        Ok(())
+    }
+
+    /// The session is no longer logged in (IMAP UNAUTHENTICATE): it counts for its address
+    /// again.
+    pub fn logged_out(&mut self) {
+        let Some(user) = self.user.take() else {
+            return;
+        };
+        let mut open = self.gate.lock();
+        decrement(&mut open.by_user, &(self.address, user));
+        *open.by_address.entry(self.address).or_insert(0) += 1;
+    }
 }
 
 impl Drop for ConnectionPermit {
     fn drop(&mut self) {
         let mut open = self.gate.lock();
         open.total = open.total.saturating_sub(1);
-        if let Some(count) = open.by_address.get_mut(&self.address) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                // Forget addresses without sessions, so the map can't grow without bound.
-                open.by_address.remove(&self.address);
-            }
+        match self.user.take() {
+            Some(user) => decrement(&mut open.by_user, &(self.address, user)),
+            None => decrement(&mut open.by_address, &self.address),
         }
     }
 }
@@ -142,6 +210,7 @@ mod tests {
         let gate = ConnectionGate::new(ConnectionLimits {
             total: 100,
             per_ip: 2,
+            per_user_ip: 0,
         });
         let first = gate.try_enter(ip("192.0.2.1")).unwrap();
         let _second = gate.try_enter(ip("192.0.2.1")).unwrap();
@@ -161,6 +230,7 @@ mod tests {
         let gate = ConnectionGate::new(ConnectionLimits {
             total: 2,
             per_ip: 0,
+            per_user_ip: 0,
         });
         let a = gate.try_enter(ip("127.0.0.1")).unwrap();
         let _b = gate.try_enter(ip("::1")).unwrap();
@@ -174,6 +244,7 @@ mod tests {
         let gate = ConnectionGate::new(ConnectionLimits {
             total: 100,
             per_ip: 1,
+            per_user_ip: 0,
         });
         let _a = gate.try_enter(ip("2001:db8::1")).unwrap();
         assert_eq!(
@@ -192,7 +263,74 @@ mod tests {
     fn released_addresses_are_forgotten() {
         let gate = ConnectionGate::new(ConnectionLimits::default());
         drop(gate.try_enter(ip("192.0.2.1")).unwrap());
+        let mut permit = gate.try_enter(ip("192.0.2.1")).unwrap();
+        permit.logged_in("ann@example.test").unwrap();
+        drop(permit);
         assert!(gate.lock().by_address.is_empty());
+        assert!(gate.lock().by_user.is_empty());
         assert_eq!(gate.open_connections(), 0);
+    }
+
+    /// An office behind one NAT address: ten users with five sessions each log in, while the
+    /// address's sessions that never log in are still bounded.
+    #[test]
+    fn fifty_logged_in_sessions_from_one_address_and_no_flood() {
+        let gate = ConnectionGate::new(ConnectionLimits::default());
+        let office = ip("198.51.100.7");
+        let mut sessions = Vec::new();
+        for user in 0..10 {
+            for _ in 0..5 {
+                let mut permit = gate.try_enter(office).unwrap();
+                permit
+                    .logged_in(&format!("user{user}@example.test"))
+                    .unwrap();
+                sessions.push(permit);
+            }
+        }
+        let mut half_open = Vec::new();
+        let refused = (0..1000)
+            .filter(|_| match gate.try_enter(office) {
+                Ok(p) => {
+                    half_open.push(p);
+                    false
+                }
+                Err(r) => {
+                    assert_eq!(r, Refusal::PerAddress);
+                    true
+                }
+            })
+            .count();
+        assert_eq!(half_open.len(), 50);
+        assert_eq!(refused, 950);
+        assert_eq!(gate.open_connections(), 100);
+    }
+
+    #[test]
+    fn one_account_from_one_address_is_bounded_and_logout_counts_again() {
+        let gate = ConnectionGate::new(ConnectionLimits {
+            total: 100,
+            per_ip: 3,
+            per_user_ip: 2,
+        });
+        let a = ip("192.0.2.1");
+        let mut first = gate.try_enter(a).unwrap();
+        let mut second = gate.try_enter(a).unwrap();
+        let mut third = gate.try_enter(a).unwrap();
+        first.logged_in("Ann@Example.test").unwrap();
+        second.logged_in("ann@example.test").unwrap();
+        assert_eq!(
+            third.logged_in("ann@example.test").unwrap_err(),
+            TooManyForAccount
+        );
+        // Refused: it still counts as not logged in; another account is fine.
+        third.logged_in("bob@example.test").unwrap();
+        // The same account from another address is fine too.
+        let mut elsewhere = gate.try_enter(ip("192.0.2.2")).unwrap();
+        elsewhere.logged_in("ann@example.test").unwrap();
+        first.logged_out();
+        let _fourth = gate.try_enter(a).unwrap();
+        let _fifth = gate.try_enter(a).unwrap();
+        // first (logged out) and two new ones: the address's three.
+        assert_eq!(gate.try_enter(a).unwrap_err(), Refusal::PerAddress);
     }
 }

@@ -16,7 +16,9 @@ pub mod tls_client;
 
 pub use certs::{CertSources, CertStore, CertSummary};
 pub use conn::{Connection, Line, WRITE_CHUNK, WRITE_TIMEOUT};
-pub use gate::{ConnectionGate, ConnectionLimits, ConnectionPermit, Refusal, address_key};
+pub use gate::{
+    ConnectionGate, ConnectionLimits, ConnectionPermit, Refusal, TooManyForAccount, address_key,
+};
 pub use rate::{RateConfig, RateLimit, Throttled};
 pub use serve::{Accepted, ServeOptions, TlsMode, serve};
 pub use stream::{MailStream, STARTTLS_HANDSHAKE};

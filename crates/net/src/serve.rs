@@ -1,7 +1,7 @@
 //! The accept loop every protocol shares: admit or refuse through the gate, the implicit-TLS
 //! handshake, a task and a tracing span per session, and a graceful end on shutdown.
 
-use crate::gate::{ConnectionGate, Refusal};
+use crate::gate::{ConnectionGate, ConnectionPermit, Refusal};
 use crate::stream::MailStream;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -80,6 +80,9 @@ pub struct Accepted {
     pub peer: SocketAddr,
     /// Becomes true when the server shuts down; the session should end politely.
     pub stop: watch::Receiver<bool>,
+    /// The session's slot in the gate; it tells the gate of a login and must live as long
+    /// as the session.
+    pub permit: ConnectionPermit,
 }
 
 /// How long an answer to a refused client may take to write: it gets one line, not a session.
@@ -144,11 +147,10 @@ pub async fn serve<R, H, Fut>(
                 let stop = stop_rx.clone();
                 sessions.spawn(
                     async move {
-                        let _permit = permit;
                         let Some(stream) = open_stream(tcp, &tls, handshake_timeout).await else {
                             return;
                         };
-                        handler(Accepted { stream, peer, stop }).await;
+                        handler(Accepted { stream, peer, stop, permit }).await;
                     }
                     .instrument(span),
                 );

@@ -39,6 +39,7 @@ async fn refuses_past_the_per_address_limit_and_stops_sessions() {
     let gate = ConnectionGate::new(ConnectionLimits {
         total: 10,
         per_ip: 2,
+        per_user_ip: 0,
     });
     let (ended_tx, mut ended) = mpsc::unbounded_channel();
     let (stop, stopped) = oneshot::channel::<()>();

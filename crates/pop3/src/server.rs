@@ -30,8 +30,11 @@ pub struct Pop3Config {
     pub auth_timeout: Duration,
     /// Sessions the listeners run at once; further clients get -ERR [SYS/TEMP].
     pub max_connections: usize,
-    /// Sessions at once from one IPv4 address or IPv6 /64; 0 means no such limit.
+    /// Sessions at once from one IPv4 address or IPv6 /64 that have not logged in; 0 means
+    /// no such limit.
     pub max_connections_per_ip: usize,
+    /// Logged-in sessions of one account from one address; 0 means no such limit.
+    pub max_connections_per_user_ip: usize,
     /// Commands per second per connection; faster clients are slowed down.
     pub commands: RateConfig,
 }
@@ -48,6 +51,7 @@ impl Default for Pop3Config {
             auth_timeout: Duration::from_secs(60),
             max_connections: ConnectionLimits::default().total,
             max_connections_per_ip: ConnectionLimits::default().per_ip,
+            max_connections_per_user_ip: ConnectionLimits::default().per_user_ip,
             commands: RateConfig::default(),
         }
     }
@@ -85,6 +89,7 @@ impl Pop3Server {
         let gate = ConnectionGate::new(ConnectionLimits {
             total: config.max_connections.max(1),
             per_ip: config.max_connections_per_ip,
+            per_user_ip: config.max_connections_per_user_ip,
         });
         Pop3Server {
             gate,
@@ -124,7 +129,8 @@ impl Pop3Server {
             shutdown,
             refusal,
             move |accepted: Accepted| {
-                Session::new(shared.clone(), accepted.peer).run(accepted.stream)
+                Session::new(shared.clone(), accepted.peer, Some(accepted.permit))
+                    .run(accepted.stream)
             },
         )
         .await;

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use mailroom_auth::AuthError;
 use mailroom_auth::sasl::{self, Credentials};
 use mailroom_net::{Connection, Line};
-use mailroom_net::{MailStream, is_loopback};
+use mailroom_net::{ConnectionPermit, MailStream, is_loopback};
 use mailroom_store::{Account, Pop3Policy, Protocols};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,14 +32,21 @@ pub struct Session {
     shared: Arc<Shared>,
     peer: SocketAddr,
     state: State,
+    /// The session's slot in the connection gate, told of a successful login.
+    permit: Option<ConnectionPermit>,
 }
 
 impl Session {
-    pub(crate) fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        peer: SocketAddr,
+        permit: Option<ConnectionPermit>,
+    ) -> Self {
         Session {
             shared,
             peer,
             state: State::Authorization { user: None },
+            permit,
         }
     }
 
@@ -409,6 +416,15 @@ impl Session {
 
     /// Opens the maildrop of an authenticated account: the TRANSACTION state.
     async fn open(&mut self, conn: &mut Connection, account: Account) {
+        if let Some(permit) = &mut self.permit
+            && permit.logged_in(&account.address).is_err()
+        {
+            conn.queue(&err(
+                Some(RespCode::SysTemp),
+                "Too many sessions of this account from your address, try again later",
+            ));
+            return;
+        }
         let shared = self.shared.clone();
         let policy = account.pop3_policy.unwrap_or(shared.config.default_policy);
         match Maildrop::open(shared.store.clone(), &account, policy, shared.holder_name()).await {

@@ -58,10 +58,10 @@ impl Client {
 }
 
 #[tokio::test]
-async fn the_21st_connection_from_one_address_is_refused() {
+async fn the_51st_connection_not_logged_in_from_one_address_is_refused() {
     let (_dir, port) = start(Pop3Config::default()).await;
     let mut clients = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..50 {
         let (c, greeting) = Client::connect(port).await;
         assert!(greeting.starts_with("+OK "), "{greeting}");
         clients.push(c);

@@ -62,6 +62,8 @@ pub enum SmtpError {
     AuthUnavailable,
     #[error("too many authentication failures")]
     TooManyAuthFailures,
+    #[error("too many sessions of this account from this address")]
+    AccountBusy,
     #[error("sender address not owned by the authenticated user")]
     SenderNotOwned,
     #[error("null sender on submission")]
@@ -165,6 +167,11 @@ impl SmtpError {
             SmtpError::AuthUnavailable => {
                 Reply::new(454, "4.7.0", "Temporary authentication failure")
             }
+            SmtpError::AccountBusy => Reply::new(
+                421,
+                "4.7.0",
+                "Too many sessions of this account from your address, closing connection",
+            ),
             SmtpError::TooManyAuthFailures => Reply::new(
                 421,
                 "4.7.0",

@@ -36,6 +36,8 @@ pub struct Timeouts {
     /// Waiting for the next piece of DATA or a BDAT chunk (§4.5.3.2.5, 3 minutes per block
     /// on the client side; we wait as long as we'd wait for a command).
     pub data: Duration,
+    /// A reply waiting for a client that stopped reading.
+    pub write: Duration,
 }
 
 impl Default for Timeouts {
@@ -43,6 +45,7 @@ impl Default for Timeouts {
         Timeouts {
             command: Duration::from_secs(300),
             data: Duration::from_secs(300),
+            write: mailroom_net::WRITE_TIMEOUT,
         }
     }
 }
@@ -65,10 +68,13 @@ pub struct SmtpConfig {
     /// Sessions served at once; a client past the limit gets 421 4.7.0 and is closed
     /// (RFC 5321 §3.8).
     pub max_connections: usize,
-    /// Sessions at once from one IPv4 address or IPv6 /64; past it, 421 4.7.0 and a close.
-    /// 0 means no such limit (right for LMTP, whose connections all come from the MTA in
-    /// front).
+    /// Sessions at once from one IPv4 address or IPv6 /64 that have not authenticated (all
+    /// of them on the MX); past it, 421 4.7.0 and a close. 0 means no such limit (right for
+    /// LMTP, whose connections all come from the MTA in front).
     pub max_connections_per_ip: usize,
+    /// Submission: authenticated sessions of one account from one address; past it, AUTH is
+    /// answered 421 4.7.0 and the connection closed. 0 means no such limit.
+    pub max_connections_per_user_ip: usize,
     /// Submission: offer AUTH (and take passwords) over a connection that is neither TLS
     /// nor loopback. Off by default (RFC 4954 §4, RFC 8314 §3).
     pub allow_plaintext_auth: bool,
@@ -105,6 +111,7 @@ impl Default for SmtpConfig {
             timeouts: Timeouts::default(),
             max_connections: 500,
             max_connections_per_ip: ConnectionLimits::default().per_ip,
+            max_connections_per_user_ip: ConnectionLimits::default().per_user_ip,
             allow_plaintext_auth: false,
             loopback_is_secure: true,
             max_auth_failures: 3,
@@ -168,6 +175,7 @@ impl SmtpServer {
         let gate = ConnectionGate::new(ConnectionLimits {
             total: config.max_connections.max(1),
             per_ip: config.max_connections_per_ip,
+            per_user_ip: config.max_connections_per_user_ip,
         });
         // Trait upcasting: the authenticator only needs the directory part of the store.
         let directory: Arc<dyn Directory> = store.clone();
@@ -241,6 +249,7 @@ impl SmtpServer {
             move |accepted: Accepted| {
                 let mode = shared.mode;
                 Session::new(shared.clone(), accepted.peer)
+                    .with_permit(accepted.permit)
                     .run(accepted.stream)
                     .instrument(tracing::info_span!("smtp", ?mode))
             },
@@ -280,6 +289,7 @@ mod tests {
             timeouts: Timeouts {
                 command: Duration::from_millis(500),
                 data: Duration::from_millis(500),
+                write: Duration::from_millis(500),
             },
             ..SmtpConfig::default()
         };

@@ -135,6 +135,9 @@ pub(crate) fn namespace(s: &mut Session) -> Result<Done, ImapError> {
 /// RFC 8437: back to the not-authenticated state, forgetting everything of the user.
 pub(crate) fn unauthenticate(s: &mut Session) -> Result<Done, ImapError> {
     s.state = State::NotAuthenticated;
+    if let Some(permit) = &mut s.permit {
+        permit.logged_out();
+    }
     s.enabled = Default::default();
     s.saved_search = None;
     Ok(Done::ok("UNAUTHENTICATE completed"))

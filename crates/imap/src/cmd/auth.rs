@@ -286,6 +286,14 @@ async fn enter(s: &mut Session, account: Account, text: &str) -> Result<Done, Im
             "too many sessions for this account",
         ));
     };
+    if let Some(permit) = &mut s.permit
+        && permit.logged_in(&account.address).is_err()
+    {
+        return Err(ImapError::no_code(
+            Code::Limit,
+            "too many sessions of this account from your address",
+        ));
+    }
     tracing::info!(account = %account.address, "IMAP login");
     s.state = State::Authenticated(User {
         account,

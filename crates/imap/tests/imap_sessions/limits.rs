@@ -5,16 +5,50 @@ use crate::common;
 use common::{Client, start_with};
 use mailroom_imap::ImapConfig;
 use mailroom_net::RateConfig;
+use mailroom_store::{Directory, NewAccount};
 use std::time::Duration;
 
+/// An office behind one NAT address: ten users whose Thunderbirds open five sessions each all
+/// log in, while connections that never log in are still bounded per address (Dovecot's
+/// model: a limit per account and address after login, a per-address one before).
 #[tokio::test]
-async fn the_21st_connection_from_one_address_is_told_bye() {
+async fn fifty_sessions_of_ten_users_from_one_address_and_no_flood() {
     let srv = start_with(ImapConfig::default()).await;
-    let mut clients = Vec::new();
-    for _ in 0..20 {
+    let hash = mailroom_auth::hash_password(common::PASS).unwrap();
+    for user in 0..10 {
+        srv.store
+            .create_account(NewAccount::new(
+                format!("user{user}@example.test"),
+                hash.clone(),
+            ))
+            .await
+            .unwrap();
+    }
+    let mut office = Vec::new();
+    for user in 0..10 {
+        for session in 0..5 {
+            let (mut c, greeting) = Client::connect(srv.addr).await;
+            assert!(greeting.starts_with("* OK "), "{greeting}");
+            let tag = format!("u{user}s{session}");
+            let reply = c
+                .cmd(&format!(
+                    "{tag} LOGIN user{user}@example.test {}",
+                    common::PASS
+                ))
+                .await;
+            assert!(
+                reply.last().unwrap().starts_with(&format!("{tag} OK")),
+                "{reply:?}"
+            );
+            office.push(c);
+        }
+    }
+    // Fifty more that don't log in are let in; the next is not.
+    let mut idle = Vec::new();
+    for _ in 0..50 {
         let (c, greeting) = Client::connect(srv.addr).await;
         assert!(greeting.starts_with("* OK "), "{greeting}");
-        clients.push(c);
+        idle.push(c);
     }
     let (mut refused, greeting) = Client::connect(srv.addr).await;
     assert_eq!(
@@ -22,8 +56,25 @@ async fn the_21st_connection_from_one_address_is_told_bye() {
         "* BYE [UNAVAILABLE] Too many connections from your address"
     );
     assert!(refused.closed().await);
-    // The others are served as usual.
-    assert_eq!(clients[0].cmd("a NOOP").await, ["a OK NOOP completed"]);
+    // An idle one logging in frees its slot for the next newcomer; one account may hold ten
+    // sessions from one address.
+    for (i, c) in idle.iter_mut().take(6).enumerate() {
+        let reply = c
+            .cmd(&format!("x{i} LOGIN user0@example.test {}", common::PASS))
+            .await;
+        let last = reply.last().unwrap();
+        if i < 5 {
+            assert!(last.starts_with(&format!("x{i} OK")), "{reply:?}");
+        } else {
+            assert_eq!(
+                last,
+                &format!("x{i} NO [LIMIT] too many sessions of this account from your address")
+            );
+        }
+    }
+    let (_newcomer, greeting) = Client::connect(srv.addr).await;
+    assert!(greeting.starts_with("* OK "), "{greeting}");
+    assert_eq!(office[0].cmd("a NOOP").await, ["a OK NOOP completed"]);
 }
 
 #[tokio::test]

@@ -121,8 +121,10 @@ async fn start_imap(
             max_connections_per_user: config.imap.max_connections_per_user,
             max_connections: config.imap.max_connections,
             max_connections_per_ip: config.limits.connections_per_ip,
+            max_connections_per_user_ip: config.limits.connections_per_user_ip,
             commands: config.limits.commands(),
             auth_timeout: config.limits.auth_timeout(),
+            write_timeout: config.limits.write_timeout(),
             recently_deleted: config.imap.recently_deleted.clone(),
             ..ImapConfig::default()
         },
@@ -160,8 +162,10 @@ async fn start_pop3(
             default_policy,
             auth_failure_delay: Duration::from_millis(config.auth.failure_delay_ms),
             auth_timeout: config.limits.auth_timeout(),
+            write_timeout: config.limits.write_timeout(),
             max_connections: config.limits.connections_total,
             max_connections_per_ip: config.limits.connections_per_ip,
+            max_connections_per_user_ip: config.limits.connections_per_user_ip,
             commands: config.limits.commands(),
             ..Pop3Config::default()
         },
@@ -213,9 +217,14 @@ async fn start_smtp(
         max_message_size: config.storage.max_message_size.as_u64(),
         max_connections: config.limits.connections_total,
         max_connections_per_ip: config.limits.connections_per_ip,
+        max_connections_per_user_ip: config.limits.connections_per_user_ip,
         allow_plaintext_auth: config.auth.allow_plaintext,
         verify_loopback: false,
         commands: config.limits.commands(),
+        timeouts: mailroom_smtp::Timeouts {
+            write: config.limits.write_timeout(),
+            ..mailroom_smtp::Timeouts::default()
+        },
         bare_line_ends: match config.smtp.bare_line_ends {
             crate::config::BareLineEnds::Normalize => mailroom_smtp::proto::BareLineEnds::Normalize,
             crate::config::BareLineEnds::Reject => mailroom_smtp::proto::BareLineEnds::Reject,

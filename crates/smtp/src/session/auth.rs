@@ -136,6 +136,12 @@ impl Session {
     ) -> Result<Flow, SmtpError> {
         match outcome {
             Ok(account) => {
+                if let Some(permit) = &mut self.permit
+                    && permit.logged_in(&account.address).is_err()
+                {
+                    tracing::info!(peer = %self.peer, user = %account.address, "AUTH refused: too many sessions from this address");
+                    return Err(SmtpError::AccountBusy);
+                }
                 tracing::info!(peer = %self.peer, user = %account.address, "AUTH succeeded");
                 self.user = Some(User {
                     account: account.id,

@@ -14,7 +14,7 @@ use crate::error::SmtpError;
 use crate::proto::{Command, MAX_COMMAND_LINE, MailParams, Path, Reply, parse_command};
 use crate::server::{Mode, Shared};
 use mailroom_net::{Connection, Line};
-use mailroom_net::{MailStream, RateLimit};
+use mailroom_net::{ConnectionPermit, MailStream, RateLimit};
 use mailroom_store::{AccountId, OutboundRecipient};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,6 +76,8 @@ struct User {
 pub struct Session {
     shared: Arc<Shared>,
     peer: SocketAddr,
+    /// The session's slot in the connection gate, told of a successful AUTH.
+    permit: Option<ConnectionPermit>,
     state: State,
     errors: u32,
     user: Option<User>,
@@ -87,6 +89,7 @@ impl Session {
         Session {
             shared,
             peer,
+            permit: None,
             state: State::Fresh,
             errors: 0,
             user: None,
@@ -94,10 +97,13 @@ impl Session {
         }
     }
 
+    pub(crate) fn with_permit(mut self, permit: ConnectionPermit) -> Self {
+        self.permit = Some(permit);
+        self
+    }
+
     pub async fn run(mut self, stream: MailStream) {
-        // Writes get the command timeout too: a client that stops reading is as idle as one
-        // that stops sending.
-        let mut conn = Connection::new(stream, self.shared.config.timeouts.command);
+        let mut conn = Connection::new(stream, self.shared.config.timeouts.write);
         let kind = match self.shared.mode {
             Mode::Lmtp => "LMTP",
             Mode::Mx | Mode::Submission => "ESMTP",
@@ -170,7 +176,10 @@ impl Session {
         conn.queue(&error.reply().to_bytes());
         if matches!(
             error,
-            SmtpError::Timeout | SmtpError::TooManyErrors | SmtpError::TooManyAuthFailures
+            SmtpError::Timeout
+                | SmtpError::TooManyErrors
+                | SmtpError::TooManyAuthFailures
+                | SmtpError::AccountBusy
         ) {
             return Flow::Close;
         }

@@ -10,11 +10,11 @@ use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
 #[tokio::test]
-async fn the_21st_connection_from_one_address_gets_421() {
+async fn the_51st_connection_from_one_address_gets_421() {
     for mode in [Mode::Mx, Mode::Lmtp] {
         let h = harness(mode, config()).await;
         let mut clients = Vec::new();
-        for _ in 0..20 {
+        for _ in 0..50 {
             clients.push(Client::connect(&h).await);
         }
         let mut refused = Client {

@@ -302,6 +302,7 @@ async fn idle_timeout_closes_with_421() {
         timeouts: Timeouts {
             command: Duration::from_millis(300),
             data: Duration::from_millis(300),
+            ..Timeouts::default()
         },
         ..config()
     };

@@ -523,3 +523,26 @@ async fn auth_scram_sha256() {
         }
     }
 }
+
+/// Sessions of one account from one address are bounded after AUTH (the connection limit per
+/// address only counts sessions that have not logged in).
+#[tokio::test]
+async fn sessions_of_one_account_from_one_address_are_bounded() {
+    let h = submission(SmtpConfig {
+        max_connections_per_user_ip: 2,
+        ..config()
+    })
+    .await;
+    let _first = logged_in(&h).await;
+    let _second = logged_in(&h).await;
+    let mut third = Client::connect(&h).await;
+    third.ok("EHLO client.example", "250").await;
+    let line = format!("AUTH PLAIN {}", plain("ann@example.test", PASSWORD));
+    third.ok(&line, "421 4.7.0").await;
+    assert!(third.closed().await);
+    // Another account from the same address is not affected.
+    let mut bob = Client::connect(&h).await;
+    bob.ok("EHLO client.example", "250").await;
+    let line = format!("AUTH PLAIN {}", plain("bob@example.test", PASSWORD));
+    bob.ok(&line, "235 2.7.0").await;
+}

@@ -27,6 +27,7 @@ pub fn config() -> SmtpConfig {
         timeouts: Timeouts {
             command: Duration::from_secs(20),
             data: Duration::from_secs(20),
+            write: Duration::from_secs(20),
         },
         ..SmtpConfig::default()
     }
