@@ -37,6 +37,10 @@ pub struct OutboundSection {
     pub max_days: u32,
     /// Use STARTTLS with receiving servers that offer it (opportunistic, RFC 7435).
     pub starttls: bool,
+    /// Messages in delivery at once.
+    pub concurrent_messages: usize,
+    /// Connections at once to one destination (a recipient domain, or the relay).
+    pub connections_per_destination: usize,
 }
 
 impl Default for OutboundSection {
@@ -45,6 +49,8 @@ impl Default for OutboundSection {
             relay: None,
             max_days: 5,
             starttls: true,
+            concurrent_messages: 20,
+            connections_per_destination: 5,
         }
     }
 }

@@ -1,5 +1,14 @@
 //! The `mailroom` binary: configuration, the admin CLI, and the wiring of the server.
 
+/// `println!` for a command's output: a closed pipe or a full disk comes back as an error the
+/// command returns (and `commands::run` reports, or swallows for a closed pipe), never a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::commands::OutputError)?
+    }};
+}
+
 mod cli;
 mod commands;
 mod config;

@@ -24,6 +24,10 @@ pub struct OutboundConfig {
     pub interval: Duration,
     /// At most this many messages per run.
     pub batch_size: usize,
+    /// Messages in delivery at once.
+    pub max_messages: usize,
+    /// Connections at once to one destination (a recipient domain, or the smart host).
+    pub max_per_destination: usize,
     /// How long a node holds a message's lease while delivering it. The lease is renewed
     /// before each domain, so it must outlast one domain's delivery (`domain_timeout`).
     pub lease_ttl: Duration,
@@ -53,6 +57,8 @@ impl OutboundConfig {
             tls: true,
             interval: Duration::from_secs(60),
             batch_size: 100,
+            max_messages: 20,
+            max_per_destination: 5,
             lease_ttl: Duration::from_secs(60 * 60),
             domain_timeout: Duration::from_secs(15 * 60),
             route: None,
@@ -70,6 +76,8 @@ impl fmt::Debug for OutboundConfig {
             .field("tls", &self.tls)
             .field("interval", &self.interval)
             .field("batch_size", &self.batch_size)
+            .field("max_messages", &self.max_messages)
+            .field("max_per_destination", &self.max_per_destination)
             .field("lease_ttl", &self.lease_ttl)
             .field("domain_timeout", &self.domain_timeout)
             .field("node_id", &self.node_id)

@@ -10,6 +10,8 @@ use crate::local::deliver_local;
 use crate::mx::{DnsRoute, RelayRoute, Route, RouteError};
 use crate::reply::Reply;
 use crate::schedule::{Deferral, after_temp_failure};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use mailroom_store::{
     AccountId, AttemptResult, Clock, DsnRet, OutboundMessage, OutboundRecipient, QueueId,
     QueuedMessage, QueuedRecipient, RecipientStatus, Store,
@@ -17,7 +19,7 @@ use mailroom_store::{
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tracing::{debug, info, warn};
 
 /// What one pass over the queue did.
@@ -44,6 +46,17 @@ impl RunReport {
     pub fn is_idle(&self) -> bool {
         *self == RunReport::default()
     }
+
+    fn add(&mut self, other: RunReport) {
+        self.messages += other.messages;
+        self.delivered += other.delivered;
+        self.deferred += other.deferred;
+        self.failed += other.failed;
+        self.bounces += other.bounces;
+        self.reports += other.reports;
+        self.locked += other.locked;
+        self.errors += other.errors;
+    }
 }
 
 /// Delivers the outbound queue. See the crate documentation for the wiring.
@@ -54,6 +67,36 @@ pub struct QueueRunner {
     route: Arc<dyn Route>,
     notify: Arc<Notify>,
     settings: ClientSettings,
+    destinations: Destinations,
+}
+
+/// Connections at once per destination (a recipient domain, or the smart host), shared by
+/// every message in flight: a busy or slow destination gets no more than its share, and the
+/// others are not held up by it.
+struct Destinations {
+    per_destination: usize,
+    open: std::sync::Mutex<std::collections::HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Destinations {
+    fn new(per_destination: usize) -> Self {
+        Destinations {
+            per_destination: per_destination.max(1),
+            open: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    async fn enter(&self, destination: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let gate = {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            // Forget destinations nobody is sending to, so the map stays small.
+            open.retain(|_, gate| Arc::strong_count(gate) > 1);
+            open.entry(destination.to_ascii_lowercase())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_destination)))
+                .clone()
+        };
+        gate.acquire_owned().await.ok()
+    }
 }
 
 impl QueueRunner {
@@ -77,6 +120,7 @@ impl QueueRunner {
             }
             (None, None) => Arc::new(DnsRoute::new()),
         };
+        let config_per_destination = config.max_per_destination;
         let settings = ClientSettings {
             hostname: config.hostname.clone(),
             timeouts: config.timeouts,
@@ -89,6 +133,7 @@ impl QueueRunner {
             route,
             notify: Arc::new(Notify::new()),
             settings,
+            destinations: Destinations::new(config_per_destination),
         })
     }
 
@@ -98,39 +143,60 @@ impl QueueRunner {
         self.notify.clone()
     }
 
-    /// Runs passes every `interval` or when notified, until `shutdown` completes. A pass in
-    /// progress at shutdown is abandoned: its leases expire after `lease_ttl` (the same node,
-    /// holding them under its `node_id`, takes them back at once), and a recipient the server
-    /// accepted but we had not recorded may get the message twice — RFC 5321 §6.1 prefers a
-    /// duplicate to a loss.
+    /// Delivers until `shutdown` completes: looks for due messages every `interval`, when
+    /// notified and whenever a message is done, and keeps up to `max_messages` of them in
+    /// flight at once, so one slow destination (a tarpit answering at the pace of its
+    /// timeouts) never holds up the others. At shutdown the messages in flight are abandoned:
+    /// their leases expire after `lease_ttl` (the same node, holding them under its `node_id`,
+    /// takes them back at once), and a recipient the server accepted but we had not recorded
+    /// may get the message twice — RFC 5321 §6.1 prefers a duplicate to a loss.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut flying = FuturesUnordered::new();
+        let mut busy: HashSet<QueueId> = HashSet::new();
+        let mut look = true;
         loop {
-            tokio::select! {
-                biased;
-                _ = &mut shutdown => return,
-                result = self.run_once() => match result {
-                    Ok(report) if !report.is_idle() => info!(?report, "outbound queue pass"),
-                    Ok(_) => {}
-                    Err(e) => warn!(error = %e, "outbound queue pass failed"),
-                },
+            if look && busy.len() < self.max_messages() {
+                match self.due(&busy).await {
+                    Ok((due, local_domains)) => {
+                        for message in due.into_iter().take(self.max_messages() - busy.len()) {
+                            busy.insert(message.id);
+                            flying.push(self.take(message, local_domains.clone()));
+                        }
+                    }
+                    Err(e) => warn!(error = %e, "reading the outbound queue failed"),
+                }
             }
             tokio::select! {
                 biased;
                 _ = &mut shutdown => return,
-                _ = self.notify.notified() => {}
-                _ = tokio::time::sleep(self.config.interval) => {}
+                Some((id, report)) = flying.next(), if !flying.is_empty() => {
+                    busy.remove(&id);
+                    if !report.is_idle() {
+                        info!(queue_id = %id, ?report, "outbound message attempted");
+                    }
+                    look = true;
+                }
+                _ = self.notify.notified() => look = true,
+                _ = tokio::time::sleep(self.config.interval) => look = true,
             }
         }
     }
 
-    /// One pass: every message due now (up to `batch_size`), each under its lease.
-    pub async fn run_once(&self) -> Result<RunReport> {
+    fn max_messages(&self) -> usize {
+        self.config.max_messages.max(1)
+    }
+
+    /// Messages due now that are not in flight here, and our own domains.
+    async fn due(
+        &self,
+        busy: &HashSet<QueueId>,
+    ) -> Result<(Vec<QueuedMessage>, Arc<HashSet<String>>)> {
         let now = self.clock.now();
-        let due = self.store.due_messages(now, self.config.batch_size).await?;
-        let mut report = RunReport::default();
+        let mut due = self.store.due_messages(now, self.config.batch_size).await?;
+        due.retain(|m| !busy.contains(&m.id));
         if due.is_empty() {
-            return Ok(report);
+            return Ok((due, Arc::default()));
         }
         let local_domains: HashSet<String> = self
             .store
@@ -139,28 +205,57 @@ impl QueueRunner {
             .into_iter()
             .map(|d| d.name.to_ascii_lowercase())
             .collect();
-        let ttl = self.lease_ttl();
-        for message in due {
-            // Two nodes must never send the same message at once: the lease decides who does.
-            let lease = lease_name(message.id);
-            if !self
-                .store
-                .acquire_lease(&lease, &self.config.node_id, ttl)
-                .await?
-            {
-                report.locked += 1;
-                continue;
-            }
-            if let Err(e) = self.process(message.id, &local_domains, &mut report).await {
-                warn!(queue_id = %message.id, error = %e, "delivery attempt not recorded");
-                report.errors += 1;
-                self.defer_after_error(&message, &e, &mut report).await;
-            }
-            if let Err(e) = self.store.release_lease(&lease, &self.config.node_id).await {
-                warn!(queue_id = %message.id, error = %e, "releasing the queue lease failed");
-            }
+        Ok((due, Arc::new(local_domains)))
+    }
+
+    /// One pass: every message due now (up to `batch_size`), each under its lease, up to
+    /// `max_messages` at once; returns when all are done.
+    pub async fn run_once(&self) -> Result<RunReport> {
+        let (due, local_domains) = self.due(&HashSet::new()).await?;
+        let mut passes = futures_util::stream::iter(due)
+            .map(|message| self.take(message, local_domains.clone()))
+            .buffer_unordered(self.max_messages());
+        let mut report = RunReport::default();
+        while let Some((_, one)) = passes.next().await {
+            report.add(one);
         }
         Ok(report)
+    }
+
+    /// One message under its lease, or nothing if another node holds it.
+    async fn take(
+        &self,
+        message: QueuedMessage,
+        local_domains: Arc<HashSet<String>>,
+    ) -> (QueueId, RunReport) {
+        let mut report = RunReport::default();
+        // Two nodes must never send the same message at once: the lease decides who does.
+        let lease = lease_name(message.id);
+        match self
+            .store
+            .acquire_lease(&lease, &self.config.node_id, self.lease_ttl())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                report.locked += 1;
+                return (message.id, report);
+            }
+            Err(e) => {
+                warn!(queue_id = %message.id, error = %e, "taking the queue lease failed");
+                report.errors += 1;
+                return (message.id, report);
+            }
+        }
+        if let Err(e) = self.process(message.id, &local_domains, &mut report).await {
+            warn!(queue_id = %message.id, error = %e, "delivery attempt not recorded");
+            report.errors += 1;
+            self.defer_after_error(&message, &e, &mut report).await;
+        }
+        if let Err(e) = self.store.release_lease(&lease, &self.config.node_id).await {
+            warn!(queue_id = %message.id, error = %e, "releasing the queue lease failed");
+        }
+        (message.id, report)
     }
 
     /// One message, under its lease.
@@ -306,29 +401,20 @@ impl QueueRunner {
             }
         }
 
-        for (domain, group) in remote {
-            if !self.renew_lease(message.id).await {
-                // Another node owns the message now and will send to the domains left; going
-                // on would send them twice. What was done so far is still recorded.
-                break;
-            }
+        // All domains at once, each bounded by `domain_timeout`. A domain left untried (the
+        // lease went to another node) keeps no outcome: that node sends to it.
+        let deliveries = remote.into_iter().map(|(domain, group)| async move {
             let recipients: Vec<OutboundRecipient> = group.iter().map(|(_, r)| r.clone()).collect();
-            let limit = self.config.domain_timeout;
-            let delivery = self.deliver_domain(message, &domain, &recipients, content);
-            // One domain may not hold the runner (and the lease) longer than `domain_timeout`,
-            // whatever its hosts do; the recipients are retried on the normal schedule.
-            let outcomes = match tokio::time::timeout(limit, delivery).await {
-                Ok(outcomes) => outcomes,
-                Err(_) => {
-                    warn!(queue_id = %message.id, %domain, ?limit, "domain delivery timed out");
-                    // 4.4.1: no answer from host (RFC 3463 §3.5).
-                    let reply = Reply::local(
-                        451,
-                        "4.4.1",
-                        format!("delivery to {domain} timed out after {}s", limit.as_secs()),
-                    );
-                    vec![Outcome::unreported(RecipientResult::TempFail(reply)); recipients.len()]
-                }
+            let outcomes = self
+                .deliver_bounded(message, &domain, &recipients, content)
+                .await;
+            (group, outcomes)
+        });
+        let mut deliveries = futures_util::stream::iter(deliveries)
+            .buffer_unordered(self.config.max_per_destination.max(1) * 2);
+        while let Some((group, outcomes)) = deliveries.next().await {
+            let Some(outcomes) = outcomes else {
+                continue;
             };
             for ((i, _), outcome) in group.iter().zip(outcomes) {
                 results[*i] = Some(outcome);
@@ -336,6 +422,41 @@ impl QueueRunner {
         }
 
         results
+    }
+
+    /// One domain's delivery within its share of connections to that destination and within
+    /// `domain_timeout`, whatever its hosts do; past it the recipients are retried on the
+    /// normal schedule. None when the message's lease was lost before the hand-over: another
+    /// node owns it now, and sending would send twice.
+    async fn deliver_bounded(
+        &self,
+        message: &QueuedMessage,
+        domain: &str,
+        recipients: &[OutboundRecipient],
+        content: &[u8],
+    ) -> Option<Vec<Outcome>> {
+        let limit = self.config.domain_timeout;
+        let delivery = async {
+            let _slot = self.destinations.enter(domain).await;
+            self.deliver_domain(message, domain, recipients, content)
+                .await
+        };
+        match tokio::time::timeout(limit, delivery).await {
+            Ok(outcomes) => outcomes,
+            Err(_) => {
+                warn!(queue_id = %message.id, %domain, ?limit, "domain delivery timed out");
+                // 4.4.1: no answer from host (RFC 3463 §3.5).
+                let reply = Reply::local(
+                    451,
+                    "4.4.1",
+                    format!("delivery to {domain} timed out after {}s", limit.as_secs()),
+                );
+                Some(vec![
+                    Outcome::unreported(RecipientResult::TempFail(reply));
+                    recipients.len()
+                ])
+            }
+        }
     }
 
     /// Routes one domain and hands its recipients, with the message's DSN parameters, to the
@@ -346,10 +467,15 @@ impl QueueRunner {
         domain: &str,
         recipients: &[OutboundRecipient],
         content: &[u8],
-    ) -> Vec<Outcome> {
-        let failed = |result: RecipientResult| vec![Outcome::unreported(result); recipients.len()];
+    ) -> Option<Vec<Outcome>> {
+        let failed =
+            |result: RecipientResult| Some(vec![Outcome::unreported(result); recipients.len()]);
         match self.route.targets(domain).await {
             Ok(targets) => {
+                // Right before the hand-over (routing may have taken long): still ours?
+                if !self.renew_lease(message.id).await {
+                    return None;
+                }
                 let envelope = Envelope {
                     sender: &message.sender,
                     recipients,
@@ -361,11 +487,13 @@ impl QueueRunner {
                 // RFC 3461 §5.2.1: a server with DSN reports the success itself; one without
                 // leaves it to us, as "relayed" (§5.2.2).
                 let success = (!handover.next_hop_dsn).then_some(Action::Relayed);
-                handover
-                    .results
-                    .into_iter()
-                    .map(|result| Outcome { result, success })
-                    .collect()
+                Some(
+                    handover
+                        .results
+                        .into_iter()
+                        .map(|result| Outcome { result, success })
+                        .collect(),
+                )
             }
             Err(RouteError::Permanent { code, status, text }) => {
                 failed(RecipientResult::PermFail(Reply::local(code, status, text)))
@@ -513,9 +641,9 @@ impl QueueRunner {
         i64::try_from(self.config.lease_ttl.as_secs()).unwrap_or(i64::MAX)
     }
 
-    /// Extends this node's lease before each remote domain, so a message to many slow domains
-    /// stays ours for the whole attempt (each domain is bounded by `domain_timeout`). False
-    /// when another node holds it now: the caller must stop. A store error keeps going: the
+    /// Extends this node's lease before each remote domain's hand-over, so a message to many
+    /// slow domains stays ours for the whole attempt (each domain is bounded by
+    /// `domain_timeout`). False when another node holds it now: the caller must stop. A store error keeps going: the
     /// lease taken at the start is most likely still ours.
     async fn renew_lease(&self, id: QueueId) -> bool {
         let lease = lease_name(id);

@@ -21,20 +21,24 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
             let account = store.create_account(new).await?;
             let update = settings_update(&settings)?;
             store.update_account(account.id, update).await?;
-            println!("account {} created", account.address);
+            say!("account {} created", account.address);
             if generated {
-                println!("password: {password}");
+                say!("password: {password}");
             }
         }
         AccountCommand::List => {
-            println!(
+            say!(
                 "{:<40} {:>9} {:>11} {:>11}  {:<22} POP3",
-                "ADDRESS", "MESSAGES", "USED", "QUOTA", "PROTOCOLS"
+                "ADDRESS",
+                "MESSAGES",
+                "USED",
+                "QUOTA",
+                "PROTOCOLS"
             );
             for a in store.list_accounts().await? {
                 let quota = a.quota_bytes.map_or("-".to_string(), human);
                 let state = if a.enabled { "" } else { "  (disabled)" };
-                println!(
+                say!(
                     "{:<40} {:>9} {:>11} {:>11}  {:<22} {}{state}",
                     a.address,
                     a.used_messages,
@@ -48,7 +52,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
         AccountCommand::Remove { address } => {
             let account = find_account(&store, &address).await?;
             store.remove_account(account.id).await?;
-            println!("account {} removed", account.address);
+            say!("account {} removed", account.address);
         }
         AccountCommand::Password {
             address,
@@ -62,9 +66,9 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
                 ..Default::default()
             };
             store.update_account(account.id, update).await?;
-            println!("password of {} changed", account.address);
+            say!("password of {} changed", account.address);
             if generated {
-                println!("password: {password}");
+                say!("password: {password}");
             }
         }
         AccountCommand::AppPassword(cmd) => app_passwords(&store, cmd).await?,
@@ -80,7 +84,7 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
                 update.enabled = Some(enable);
             }
             let a = store.update_account(account.id, update).await?;
-            println!(
+            say!(
                 "{}: quota {}, protocols {}, pop3 {}, {}",
                 a.address,
                 a.quota_bytes.map_or("none".to_string(), human),
@@ -102,15 +106,15 @@ async fn app_passwords(store: &SqliteStore, cmd: AppPasswordCommand) -> anyhow::
                 .add_app_password(account.id, &name, &secret_hash)
                 .await
                 .with_context(|| format!("adding app password {name:?}"))?;
-            println!("app password {name:?} of {} created", account.address);
+            say!("app password {name:?} of {} created", account.address);
             // Shown once: only its hash is kept.
-            println!("secret: {secret}");
+            say!("secret: {secret}");
         }
         AppPasswordCommand::List { address } => {
             let account = find_account(store, &address).await?;
-            println!("{:<30} CREATED (UTC)", "NAME");
+            say!("{:<30} CREATED (UTC)", "NAME");
             for p in store.app_passwords(account.id).await? {
-                println!("{:<30} {}", p.name, format_time(p.created_at));
+                say!("{:<30} {}", p.name, format_time(p.created_at));
             }
         }
         AppPasswordCommand::Remove { address, name } => {
@@ -119,7 +123,7 @@ async fn app_passwords(store: &SqliteStore, cmd: AppPasswordCommand) -> anyhow::
                 .remove_app_password(account.id, &name)
                 .await
                 .with_context(|| format!("removing app password {name:?}"))?;
-            println!("app password {name:?} of {} removed", account.address);
+            say!("app password {name:?} of {} removed", account.address);
         }
     }
     Ok(())

@@ -12,16 +12,16 @@ pub async fn run(store: SqliteStore, cmd: AliasCommand) -> anyhow::Result<ExitCo
                 .await?
                 .with_context(|| format!("no account {address}"))?;
             store.add_alias(&alias, account.id).await?;
-            println!("{alias} now delivers to {}", account.address);
+            say!("{alias} now delivers to {}", account.address);
         }
         AliasCommand::List => {
             for alias in store.list_aliases().await? {
-                println!("{} -> {}", alias.address, alias.target);
+                say!("{} -> {}", alias.address, alias.target);
             }
         }
         AliasCommand::Remove { alias } => {
             store.remove_alias(&alias).await?;
-            println!("alias {alias} removed");
+            say!("alias {alias} removed");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -26,16 +26,20 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
         BackupCommand::Run => {
             let store = open_store(config)?;
             let manifest = take_backup(&store, &root, config.backup.keep, true).await?;
-            print_manifest(&manifest);
+            print_manifest(&manifest)?;
         }
         BackupCommand::List => {
             let backups = list_backups(&root)?;
-            println!(
+            say!(
                 "{:<18} {:>9} {:>10} {:>11} {:>11}",
-                "ID", "ACCOUNTS", "MESSAGES", "DATA", "NEW"
+                "ID",
+                "ACCOUNTS",
+                "MESSAGES",
+                "DATA",
+                "NEW"
             );
             for m in &backups {
-                println!(
+                say!(
                     "{:<18} {:>9} {:>10} {:>11} {:>11}",
                     m.id,
                     m.accounts,
@@ -44,7 +48,7 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
                     human(m.db_bytes + m.new_blob_bytes)
                 );
             }
-            println!("{} backup(s) in {}", backups.len(), root.display());
+            say!("{} backup(s) in {}", backups.len(), root.display());
         }
         BackupCommand::Verify { id } => {
             let id = match id {
@@ -64,12 +68,12 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
             })
             .await??;
             if problems.is_empty() {
-                println!("backup {id} ok");
+                say!("backup {id} ok");
             } else {
                 for p in &problems {
-                    println!("{p}");
+                    say!("{p}");
                 }
-                println!("backup {id}: {} problem(s)", problems.len());
+                say!("backup {id}: {} problem(s)", problems.len());
                 return Ok(ExitCode::FAILURE);
             }
         }
@@ -81,7 +85,7 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
                 .context("stop the server before restoring the whole store")?;
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let aside = restore_whole(&root, &id, &config.data_dir, now)?;
-            println!(
+            say!(
                 "store replaced by backup {id}; the previous database is in {}",
                 aside.display()
             );
@@ -94,7 +98,7 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
             let store = open_store(config)?;
             let reader = BackupReader::open(&root, &id)?;
             let restored = restore_account(&store, &reader, &address, folder.as_deref()).await?;
-            println!("restored {restored} message(s) of {address} from backup {id}");
+            say!("restored {restored} message(s) of {address} from backup {id}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -118,8 +122,8 @@ pub async fn take_backup(
     Ok(manifest)
 }
 
-fn print_manifest(m: &Manifest) {
-    println!(
+fn print_manifest(m: &Manifest) -> Result<(), super::OutputError> {
+    say!(
         "backup {}: {} accounts, {} messages, {} blobs ({}); copied {} new blobs ({}) and {} of metadata",
         m.id,
         m.accounts,
@@ -130,6 +134,7 @@ fn print_manifest(m: &Manifest) {
         human(m.new_blob_bytes),
         human(m.db_bytes)
     );
+    Ok(())
 }
 
 /// Brings an account (or one folder) back from a backup into the live store. A folder that

@@ -6,13 +6,13 @@ pub async fn run(store: SqliteStore) -> anyhow::Result<ExitCode> {
     let mut problems = store.check_integrity().await?;
     problems.extend(folder_names(&store).await?);
     if problems.is_empty() {
-        println!("store ok");
+        say!("store ok");
         return Ok(ExitCode::SUCCESS);
     }
     for problem in &problems {
-        println!("{problem}");
+        say!("{problem}");
     }
-    println!("{} problem(s) found", problems.len());
+    say!("{} problem(s) found", problems.len());
     Ok(ExitCode::FAILURE)
 }
 

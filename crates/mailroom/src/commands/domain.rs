@@ -15,12 +15,12 @@ pub async fn run(
         DomainCommand::Add { name } => {
             let domain = store.add_domain(&name).await?;
             let domain = with_dkim_key(&store, domain).await?;
-            println!("domain {} added", domain.name);
-            println!(
+            say!("domain {} added", domain.name);
+            say!(
                 "publish these DNS records (`mailroom domain dns {}` shows them again):",
                 domain.name
             );
-            print_dns(&domain, hostname);
+            print_dns(&domain, hostname)?;
         }
         DomainCommand::Dns { name } => {
             let domain = store
@@ -34,11 +34,11 @@ pub async fn run(
                 .with_context(|| format!("no domain {name}"))?;
             // Domains added before DKIM signing existed get their key now.
             let domain = with_dkim_key(&store, domain).await?;
-            print_dns(&domain, hostname);
+            print_dns(&domain, hostname)?;
         }
         DomainCommand::List => {
             for domain in store.list_domains().await? {
-                println!("{}", describe(&domain));
+                say!("{}", describe(&domain));
             }
         }
         DomainCommand::Set {
@@ -64,11 +64,11 @@ pub async fn run(
                 recovery_days,
                 dkim: None,
             };
-            println!("{}", describe(&store.update_domain(&name, update).await?));
+            say!("{}", describe(&store.update_domain(&name, update).await?));
         }
         DomainCommand::Remove { name } => {
             store.remove_domain(&name).await?;
-            println!("domain {name} removed");
+            say!("domain {name} removed");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -94,10 +94,11 @@ async fn with_dkim_key(store: &SqliteStore, domain: Domain) -> anyhow::Result<Do
 
 /// Every record the domain needs, as zone-file lines: MX, SPF, DKIM, DMARC and the RFC 6186
 /// SRV records mail programs use to find the servers.
-fn print_dns(domain: &Domain, hostname: &str) {
+fn print_dns(domain: &Domain, hostname: &str) -> Result<(), super::OutputError> {
     for record in mailroom_smtp::dkim::dns_records(&domain.name, hostname, domain.dkim.as_ref()) {
-        println!("{record}");
+        say!("{record}");
     }
+    Ok(())
 }
 
 fn describe(d: &Domain) -> String {

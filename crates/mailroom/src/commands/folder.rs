@@ -19,7 +19,7 @@ pub async fn run(store: SqliteStore, cmd: FolderCommand) -> anyhow::Result<ExitC
                     .problem()
                     .map(|p| format!("  (breaks the name rules: {p})"))
                     .unwrap_or_default();
-                println!(
+                say!(
                     "{:?}  {} messages{warning}",
                     mailbox.name.as_str(),
                     status.messages
@@ -39,7 +39,7 @@ pub async fn run(store: SqliteStore, cmd: FolderCommand) -> anyhow::Result<ExitC
                 .rename_mailbox(account.id, &old, &new)
                 .await
                 .with_context(|| format!("renaming folder {from:?} of {address} to {to:?}"))?;
-            println!("folder {from:?} of {address} is now {:?}", new.as_str());
+            say!("folder {from:?} of {address} is now {:?}", new.as_str());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -54,12 +54,24 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `mailroom account list | head -1`: the reader has all it wanted.
+        Err(e)
+            if e.downcast_ref::<OutputError>()
+                .is_some_and(|o| o.0.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("mailroom: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
+
+/// Writing a command's output failed (see `say!`).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub struct OutputError(pub std::io::Error);
 
 /// Opens the embedded store. Admin commands work whether or not the server runs: SQLite
 /// serialises the writers of both processes, and the server hears of changes by polling.

@@ -24,6 +24,8 @@ pub fn runner_config(config: &Config) -> OutboundConfig {
     out.max_age = Duration::from_secs(u64::from(config.outbound.max_days) * 86_400);
     out.tls = config.outbound.starttls;
     out.interval = QUEUE_POLL;
+    out.max_messages = config.outbound.concurrent_messages.max(1);
+    out.max_per_destination = config.outbound.connections_per_destination.max(1);
     out
 }
 
@@ -36,15 +38,15 @@ pub async fn run(
         QueueCommand::List => {
             let queued = store.queued_messages().await?;
             if queued.is_empty() {
-                println!("The queue is empty.");
+                say!("The queue is empty.");
             }
             for message in &queued {
-                print_message(message);
+                print_message(message)?;
             }
         }
         QueueCommand::Retry { id } => {
             let touched = store.retry_now(id.map(QueueId), SystemClock.now()).await?;
-            println!("{touched} message(s) due now; trying them");
+            say!("{touched} message(s) due now; trying them");
             // One pass from here so the administrator sees the outcome; a running server
             // would also pick them up, and the per-message lease keeps the two apart.
             let store: Arc<dyn Store> = Arc::new(store);
@@ -54,7 +56,7 @@ pub async fn run(
             settings.node_id = format!("{}/cli-{}", config.hostname, std::process::id());
             let runner = QueueRunner::new(store, Arc::new(SystemClock), settings)?;
             let report = runner.run_once().await?;
-            println!(
+            say!(
                 "delivered {}, deferred {}, failed {} (bounces sent: {}), success reports sent: {}, held by another node: {}",
                 report.delivered,
                 report.deferred,
@@ -66,15 +68,15 @@ pub async fn run(
         }
         QueueCommand::Remove { id } => {
             store.remove_queued(QueueId(id)).await?;
-            println!("removed message {id} from the queue (no bounce is sent)");
+            say!("removed message {id} from the queue (no bounce is sent)");
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_message(m: &QueuedMessage) {
+fn print_message(m: &QueuedMessage) -> Result<(), super::OutputError> {
     let sender = if m.sender.is_empty() { "<>" } else { &m.sender };
-    println!(
+    say!(
         "{}  {}  {}  from {sender}",
         m.id,
         when(m.created_at),
@@ -85,7 +87,7 @@ fn print_message(m: &QueuedMessage) {
             RecipientStatus::Pending => format!("pending, next try {}", when(r.next_attempt_at)),
             other => other.as_str().to_string(),
         };
-        println!(
+        say!(
             "    {}  {state}, {} attempt(s){}",
             r.address,
             r.attempts,
@@ -95,6 +97,7 @@ fn print_message(m: &QueuedMessage) {
                 .unwrap_or_default()
         );
     }
+    Ok(())
 }
 
 fn when(unix: i64) -> String {

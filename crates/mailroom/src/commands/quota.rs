@@ -19,9 +19,9 @@ pub async fn run(store: SqliteStore, cmd: QuotaCommand) -> anyhow::Result<ExitCo
                 ..Default::default()
             };
             let account = store.update_account(account.id, update).await?;
-            show(&account);
+            show(&account)?;
         }
-        QuotaCommand::Show { address } => show(&find_account(&store, &address).await?),
+        QuotaCommand::Show { address } => show(&find_account(&store, &address).await?)?,
         QuotaCommand::Recalc { address } => {
             let accounts = match address {
                 Some(address) => vec![find_account(&store, &address).await?],
@@ -34,7 +34,7 @@ pub async fn run(store: SqliteStore, cmd: QuotaCommand) -> anyhow::Result<ExitCo
                 } else {
                     "corrected"
                 };
-                println!(
+                say!(
                     "{}: {} in {} messages ({note}; was {} in {})",
                     account.address,
                     human(after.0),
@@ -48,13 +48,13 @@ pub async fn run(store: SqliteStore, cmd: QuotaCommand) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(a: &Account) {
+fn show(a: &Account) -> Result<(), super::OutputError> {
     let percent = |used: u64, limit: Option<u64>| match limit {
         Some(0) => " (100%)".to_string(),
         Some(limit) => format!(" ({:.0}%)", used as f64 * 100.0 / limit as f64),
         None => String::new(),
     };
-    println!(
+    say!(
         "{}: storage {} of {}{}, messages {} of {}{}",
         a.address,
         human(a.used_bytes),
@@ -65,4 +65,5 @@ fn show(a: &Account) {
             .map_or("unlimited".to_string(), |m| m.to_string()),
         percent(a.used_messages, a.quota_messages)
     );
+    Ok(())
 }

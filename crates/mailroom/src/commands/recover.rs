@@ -18,12 +18,17 @@ pub async fn run(store: SqliteStore, cmd: RecoverCommand) -> anyhow::Result<Exit
                 mailbox_name: folder,
             };
             let entries = store.list_recoverable(account.id, filter).await?;
-            println!(
+            say!(
                 "{:>8}  {:<16}  {:<16} {:<28} {:<36} {:>9}",
-                "ID", "DELETED (UTC)", "FOLDER", "FROM", "SUBJECT", "SIZE"
+                "ID",
+                "DELETED (UTC)",
+                "FOLDER",
+                "FROM",
+                "SUBJECT",
+                "SIZE"
             );
             for e in &entries {
-                println!(
+                say!(
                     "{:>8}  {:<16}  {:<16} {:<28} {:<36} {:>9}",
                     e.id,
                     format_time(e.deleted_at),
@@ -33,7 +38,7 @@ pub async fn run(store: SqliteStore, cmd: RecoverCommand) -> anyhow::Result<Exit
                     human(e.size)
                 );
             }
-            println!("{} recoverable message(s)", entries.len());
+            say!("{} recoverable message(s)", entries.len());
         }
         RecoverCommand::Restore {
             address,
@@ -60,9 +65,9 @@ pub async fn run(store: SqliteStore, cmd: RecoverCommand) -> anyhow::Result<Exit
             };
             let restored = store.restore(account.id, &ids).await?;
             for r in &restored {
-                println!("restored {} into {} as UID {}", r.id, r.mailbox_name, r.uid);
+                say!("restored {} into {} as UID {}", r.id, r.mailbox_name, r.uid);
             }
-            println!("{} message(s) restored", restored.len());
+            say!("{} message(s) restored", restored.len());
             if restored.len() < ids.len() {
                 eprintln!(
                     "{} ID(s) were not recoverable for {address}",

@@ -51,7 +51,7 @@ pub async fn export(
         })
         .await??;
     }
-    println!(
+    say!(
         "exported {messages} messages in {folders} folders of {address} to {}",
         dir.display()
     );
@@ -93,7 +93,7 @@ pub async fn import(
             Ok(name) => name,
             Err(e) => {
                 let repaired = MailboxName::repaired(&folder.name);
-                println!(
+                say!(
                     "folder {:?} is imported as {:?} ({e})",
                     folder.name,
                     repaired.as_str()
@@ -128,8 +128,8 @@ pub async fn import(
                 Err(e) => return Err(e.into()),
             }
         }
-        println!("{}: {count} messages", folder.name);
+        say!("{}: {count} messages", folder.name);
     }
-    println!("imported {total} messages into {address}");
+    say!("imported {total} messages into {address}");
     Ok(ExitCode::SUCCESS)
 }

@@ -374,3 +374,53 @@ fn domain_defaults() {
         .success()
     );
 }
+
+/// `mailroom account list | head -1` and `mailroom domain dns D > /dev/full`: no panic, no
+/// backtrace. A reader that went away ends the command quietly; a full disk is one line.
+#[test]
+fn output_to_a_closed_pipe_or_a_full_disk_is_no_panic() {
+    let env = env("");
+    for i in 0..3 {
+        let address = format!("user{i}@example.test");
+        let _ = mailroom(&env, &["domain", "add", "example.test"], b"");
+        ok(
+            &env,
+            &["account", "add", &address, "--password-stdin"],
+            b"pw\n",
+        );
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .arg("--config")
+        .arg(&env.config)
+        .args(["account", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The reader goes away before the first line: the child opens the store first, so every
+    // write it makes meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert!(out.status.success(), "{:?}", out.status);
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .arg("--config")
+        .arg(&env.config)
+        .args(["domain", "dns", "example.test"])
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr.trim(),
+        "mailroom: cannot write to standard output: No space left on device (os error 28)"
+    );
+}
