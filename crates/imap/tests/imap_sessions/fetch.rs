@@ -174,3 +174,60 @@ async fn fetch_errors() {
     assert!(bad[0].starts_with("h BAD "), "{bad:?}");
     assert_eq!(c.cmd("i NOOP").await, ["i OK NOOP completed"]);
 }
+
+/// A client that stops reading in the middle of a large FETCH is dropped after the write
+/// deadline: the session, and the responses it holds, do not stay forever (issue 11).
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_write_deadline() {
+    use mailroom_store::{Directory, MailboxName, Mailboxes, Messages, NewMessage};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start_with(mailroom_imap::ImapConfig {
+        write_timeout: std::time::Duration::from_secs(1),
+        ..mailroom_imap::ImapConfig::default()
+    })
+    .await;
+    let account = srv.store.account_by_address(USER).await.unwrap().unwrap();
+    let inbox = srv
+        .store
+        .mailbox(account.id, &MailboxName::inbox())
+        .await
+        .unwrap()
+        .unwrap();
+    let body = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(2 << 20));
+    for _ in 0..8 {
+        srv.store
+            .append(inbox.id, NewMessage::new(body.clone().into_bytes()))
+            .await
+            .unwrap();
+    }
+    let fetch_everything = |reader_waits: bool| {
+        let addr = srv.addr;
+        async move {
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tcp.write_all(format!("l LOGIN {USER} {PASS}\r\ns SELECT INBOX\r\nf FETCH 1:* BODY.PEEK[]\r\nz LOGOUT\r\n").as_bytes())
+                .await
+                .unwrap();
+            if reader_waits {
+                // Past the deadline, with the server's writes stuck on a full socket.
+                tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            }
+            let mut got = Vec::new();
+            tokio::time::timeout(WAIT * 3, tcp.read_to_end(&mut got))
+                .await
+                .expect("the connection neither ended nor finished")
+                .ok();
+            String::from_utf8_lossy(&got).into_owned()
+        }
+    };
+    let reading = fetch_everything(false).await;
+    assert!(
+        reading.contains("\r\nf OK FETCH completed\r\n"),
+        "a reading client gets it all"
+    );
+    let stalled = fetch_everything(true).await;
+    assert!(
+        !stalled.contains("f OK FETCH completed"),
+        "the stalled client was served to the end"
+    );
+    assert!(stalled.len() < 8 * (2 << 20), "{} octets", stalled.len());
+}
