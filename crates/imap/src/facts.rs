@@ -38,6 +38,7 @@ fn address(a: &EnvelopeAddress, utf8: bool) -> Address {
     match a {
         EnvelopeAddress::Mailbox {
             name,
+            adl,
             mailbox,
             host,
         } => Address {
@@ -48,7 +49,7 @@ fn address(a: &EnvelopeAddress, utf8: bool) -> Address {
                     bytes(&encode_words(n))
                 }
             }),
-            adl: None,
+            adl: opt(adl),
             mailbox: opt(mailbox),
             host: opt(host),
         },

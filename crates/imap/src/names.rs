@@ -6,9 +6,19 @@ use mailroom_imap_proto::Mailbox as WireName;
 use mailroom_imap_proto::response::Code;
 use mailroom_store::MailboxName;
 
+/// A name that is a well-formed string but not valid modified UTF-7 (or UTF-8) is refused with
+/// NO, not BAD: the command's syntax is fine, the name just can't exist (RFC 9051 §6.3.1).
 fn decode(name: &WireName, utf8: bool) -> Result<String, ImapError> {
-    name.to_utf8(utf8)
-        .ok_or_else(|| ImapError::bad("mailbox name is not valid for this session's encoding"))
+    name.to_utf8(utf8).ok_or_else(|| {
+        ImapError::no_code(
+            Code::Cannot,
+            if utf8 {
+                "mailbox name is not valid UTF-8"
+            } else {
+                "mailbox name is not valid modified UTF-7"
+            },
+        )
+    })
 }
 
 /// The store name for a wire name that points at a mailbox which may exist, also one named
@@ -37,14 +47,14 @@ pub(crate) fn to_wire(name: &MailboxName, utf8: bool) -> WireName {
     WireName::from_utf8(name.as_str(), utf8)
 }
 
-/// Decodes a LIST reference or pattern (may be empty, may hold wildcards).
-pub(crate) fn pattern_from_wire(raw: &[u8], utf8: bool) -> Result<String, ImapError> {
-    let decoded = if utf8 {
+/// Decodes a LIST reference or pattern (may be empty, may hold wildcards); None for one that
+/// can't be decoded, which matches no name (an empty answer, not an error).
+pub(crate) fn pattern_from_wire(raw: &[u8], utf8: bool) -> Option<String> {
+    if utf8 {
         String::from_utf8(raw.to_vec()).ok()
     } else {
         mailroom_imap_proto::utf7::decode(raw).ok()
-    };
-    decoded.ok_or_else(|| ImapError::bad("pattern is not valid for this session's encoding"))
+    }
 }
 
 /// RFC 9051 §6.3.9: `*` matches anything, `%` anything but the separator. INBOX is

@@ -128,24 +128,33 @@ fn day(date: MailDate) -> Option<Date> {
     date_time(date).map(|d| d.date())
 }
 
+/// The text FROM/TO/CC/BCC search: every entry of the envelope's list, group names included
+/// (they are part of the structure, RFC 9051 §6.4.4).
 fn addresses(list: &[EnvelopeAddress]) -> String {
     let mut out = String::new();
     for a in list {
-        if let EnvelopeAddress::Mailbox {
-            name,
-            mailbox,
-            host,
-        } = a
-        {
-            if let Some(name) = name {
-                out.push_str(name);
-                out.push(' ');
+        match a {
+            EnvelopeAddress::Mailbox {
+                name,
+                mailbox,
+                host,
+                ..
+            } => {
+                if let Some(name) = name {
+                    out.push_str(name);
+                    out.push(' ');
+                }
+                out.push('<');
+                out.push_str(mailbox.as_deref().unwrap_or(""));
+                out.push('@');
+                out.push_str(host.as_deref().unwrap_or(""));
+                out.push_str("> ");
             }
-            out.push('<');
-            out.push_str(mailbox.as_deref().unwrap_or(""));
-            out.push('@');
-            out.push_str(host.as_deref().unwrap_or(""));
-            out.push_str("> ");
+            EnvelopeAddress::GroupStart(name) => {
+                out.push_str(name);
+                out.push_str(": ");
+            }
+            EnvelopeAddress::GroupEnd => out.push_str("; "),
         }
     }
     out
@@ -174,8 +183,8 @@ pub(crate) fn matches(key: &SearchKey, m: &Message, ctx: &Context) -> bool {
     let meta = m.meta;
     let internal = || meta.and_then(|x| day(x.internal_date));
     let sent = || {
-        meta.and_then(|x| x.facts.sent_date)
-            .and_then(|s| day(MailDate::utc(s)))
+        meta.and_then(|x| x.facts.sent_day())
+            .and_then(|(y, m, d)| Date::new(y, m, d))
     };
     let saved = || meta.and_then(|x| day(MailDate::utc(x.saved_at)));
     let env = || meta.map(|x| &x.facts.envelope);

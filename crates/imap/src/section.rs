@@ -49,7 +49,13 @@ pub(crate) fn section_bytes(blob: &Bytes, root: &BodyPart, section: &Section) ->
         }
         Some(SectionText::Text) => {
             let msg = message_at(root, &path)?;
-            slice(blob, msg.body_start, msg.body_end)
+            // An encapsulated message's text runs to the end of the part holding it: a
+            // multipart's own end stops at its close delimiter, before the epilogue.
+            let end = match path.is_empty() {
+                true => msg.body_end,
+                false => root.part(&path)?.body_end,
+            };
+            slice(blob, msg.body_start, end)
         }
         Some(SectionText::HeaderFields(names)) => {
             let msg = message_at(root, &path)?;
@@ -186,23 +192,33 @@ pub(crate) fn decode_base64(input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Quoted-printable (RFC 2045 §6.7): `=XX` escapes and soft line breaks; a malformed escape
-/// is kept literally.
+/// Quoted-printable (RFC 2045 §6.7), line by line: blanks at the end of an encoded line are
+/// transport padding and go (rule 3); `=` at the end of a line, blanks after it allowed, is a
+/// soft line break (rule 5); `=XX` is an octet; anything else stays as it is.
 pub(crate) fn decode_quoted_printable(input: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        if b != b'=' {
-            out.push(b);
-            i += 1;
-            continue;
-        }
-        match (input.get(i + 1), input.get(i + 2)) {
-            (Some(b'\r'), Some(b'\n')) => i += 3,
-            (Some(b'\n'), _) => i += 2,
-            (Some(&h), Some(&l)) => match (hex(h), hex(l)) {
-                (Some(h), Some(l)) => {
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        let (text, ending) = match line.strip_suffix(b"\r\n") {
+            Some(text) => (text, &b"\r\n"[..]),
+            None => match line.strip_suffix(b"\n") {
+                Some(text) => (text, &b"\n"[..]),
+                None => (line, &b""[..]),
+            },
+        };
+        let text = text.trim_ascii_end();
+        let (text, soft) = match text.strip_suffix(b"=") {
+            Some(text) => (text, true),
+            None => (text, false),
+        };
+        let mut i = 0;
+        while let Some(&b) = text.get(i) {
+            match (
+                b,
+                text.get(i + 1).copied().and_then(hex),
+                text.get(i + 2).copied().and_then(hex),
+            ) {
+                (b'=', Some(h), Some(l)) => {
                     out.push(h << 4 | l);
                     i += 3;
                 }
@@ -210,11 +226,10 @@ pub(crate) fn decode_quoted_printable(input: &[u8]) -> Vec<u8> {
                     out.push(b);
                     i += 1;
                 }
-            },
-            _ => {
-                out.push(b);
-                i += 1;
             }
+        }
+        if !soft {
+            out.extend_from_slice(ending);
         }
     }
     out
@@ -305,6 +320,11 @@ mod tests {
         assert_eq!(
             decode_quoted_printable(b"caf=C3=A9=\r\n!=zz"),
             "café!=zz".as_bytes()
+        );
+        // Trailing blanks are padding; "=" then blanks is still a soft break.
+        assert_eq!(
+            decode_quoted_printable(b"hello  \r\nfoo\t \t= \r\nb\r\nfoo = \t\r\nbar\r\n"),
+            b"hello\r\nfoo\t \tb\r\nfoo bar\r\n"
         );
     }
 }

@@ -313,6 +313,24 @@ impl Session {
         })
     }
 
+    /// A CONDSTORE-enabling command (RFC 7162 §3.1): the first one while a mailbox is selected
+    /// also reports the mailbox's HIGHESTMODSEQ.
+    pub fn enable_condstore(&mut self) {
+        if self.enabled.condstore {
+            return;
+        }
+        self.enabled.condstore = true;
+        if let State::Selected(selected) = &self.state
+            && let Some(modseq) = std::num::NonZeroU64::new(selected.view.synced_modseq)
+        {
+            self.push(Response::untagged(
+                mailroom_imap_proto::response::StatusKind::Ok,
+                Some(Code::HighestModSeq(modseq)),
+                Text::sanitized("highest"),
+            ));
+        }
+    }
+
     pub fn push(&mut self, response: Response) {
         self.out.push(response);
     }

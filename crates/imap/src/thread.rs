@@ -155,10 +155,14 @@ pub(crate) fn references(items: Vec<Item>) -> Vec<ThreadNode> {
             }
             previous = Some(c);
         }
-        // (1C) the last reference is the parent.
-        match previous {
-            Some(p) if p != own => forest.link(p, own),
-            _ => forest.unlink(own),
+        // (1C) the last reference is the parent: an existing parent link (most likely from a
+        // truncated References field) is broken first, then the new one made unless it would
+        // make a loop.
+        forest.unlink(own);
+        if let Some(p) = previous
+            && p != own
+        {
+            forest.link(p, own);
         }
     }
     // (2)-(4) root set, pruned of empty containers.

@@ -266,6 +266,7 @@ fn display_address(a: &EnvelopeAddress) -> Option<String> {
             name,
             mailbox,
             host,
+            ..
         } => {
             let addr = match (mailbox, host) {
                 (Some(m), Some(h)) => format!("{m}@{h}"),

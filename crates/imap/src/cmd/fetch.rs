@@ -28,7 +28,7 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
     let mut attrs = cmd.items.expand();
     if cmd.changed_since.is_some() || attrs.contains(&FetchAttr::ModSeq) {
         // RFC 7162 §3.1: a CONDSTORE-aware command enables CONDSTORE.
-        s.enabled.condstore = true;
+        s.enable_condstore();
     }
     if cmd.changed_since.is_some_and(|c| c.vanished) && !(cmd.uid && s.enabled.qresync) {
         return Err(ImapError::bad("VANISHED needs UID FETCH and QRESYNC"));

@@ -80,12 +80,18 @@ pub(crate) async fn list(s: &mut Session, cmd: List) -> Result<Done, ImapError> 
         .user()
         .map(|u| u.account.id)
         .ok_or_else(|| ImapError::bad("not authenticated"))?;
-    let reference = pattern_from_wire(&cmd.reference, utf8)?;
+    // A reference or pattern that can't be decoded matches nothing.
+    let Some(reference) = pattern_from_wire(&cmd.reference, utf8) else {
+        return Ok(Done::ok("LIST completed"));
+    };
     let patterns: Vec<String> = cmd
         .patterns
         .iter()
-        .map(|p| pattern_from_wire(p, utf8).map(|p| full_pattern(&reference, &p)))
-        .collect::<Result<_, _>>()?;
+        .filter_map(|p| pattern_from_wire(p, utf8).map(|p| full_pattern(&reference, &p)))
+        .collect();
+    if patterns.is_empty() {
+        return Ok(Done::ok("LIST completed"));
+    }
 
     // §6.3.9: an empty pattern asks for the delimiter and the root.
     if !cmd.is_extended() && patterns.iter().all(String::is_empty) {
@@ -163,13 +169,16 @@ pub(crate) async fn list(s: &mut Session, cmd: List) -> Result<Done, ImapError> 
             continue;
         }
         let has_children = existing.iter().any(|n| entry.name.is_ancestor_of(n));
-        let child_subscribed = subscriptions.iter().any(|n| entry.name.is_ancestor_of(n));
         let special = entry.mailbox.and_then(|m| m.special_use);
         let mut child_info = false;
         if sel_subscribed && !entry.subscribed {
             // RFC 5258 §3.5: with RECURSIVEMATCH, a parent of a subscribed name is reported
-            // with CHILDINFO even if it is not subscribed itself.
-            if recursive && child_subscribed {
+            // with CHILDINFO even if it is not subscribed itself, for the subscribed names below
+            // it that the patterns do not list themselves.
+            let unlisted_child = subscriptions.iter().any(|n| {
+                entry.name.is_ancestor_of(n) && !patterns.iter().any(|p| matches(p, n.as_str()))
+            });
+            if recursive && unlisted_child {
                 child_info = true;
             } else {
                 continue;
@@ -241,19 +250,41 @@ pub(crate) async fn lsub(
         .user()
         .map(|u| u.account.id)
         .ok_or_else(|| ImapError::bad("not authenticated"))?;
-    let reference = pattern_from_wire(&reference, utf8)?;
-    let pattern = full_pattern(&reference, &pattern_from_wire(&pattern, utf8)?);
+    let (Some(reference), Some(pattern)) = (
+        pattern_from_wire(&reference, utf8),
+        pattern_from_wire(&pattern, utf8),
+    ) else {
+        return Ok(Done::ok("LSUB completed"));
+    };
+    let pattern = full_pattern(&reference, &pattern);
     let mailboxes = s.store().list_mailboxes(account).await?;
-    let mut subscriptions = s.store().subscriptions(account).await?;
-    subscriptions.sort_by_key(sort_key);
-    for name in subscriptions {
-        if !matches(&pattern, name.as_str()) {
+    let subscriptions: BTreeSet<MailboxName> = s
+        .store()
+        .subscriptions(account)
+        .await?
+        .into_iter()
+        .collect();
+    // §6.3.9: a subscribed name the pattern matches; and where "%" stops above a subscribed
+    // name, the unsubscribed level it stops at, as \Noselect.
+    let mut listed: BTreeMap<(bool, String), (MailboxName, bool)> = BTreeMap::new();
+    for name in &subscriptions {
+        if matches(&pattern, name.as_str()) {
+            let gone = !mailboxes.iter().any(|m| &m.name == name);
+            listed.insert(sort_key(name), (name.clone(), gone));
             continue;
         }
-        let mut attrs = Vec::new();
-        if !mailboxes.iter().any(|m| m.name == name) {
-            attrs.push(MailboxAttr::NoSelect);
+        for parent in name.ancestors() {
+            if !subscriptions.contains(&parent) && matches(&pattern, parent.as_str()) {
+                listed.entry(sort_key(&parent)).or_insert((parent, true));
+            }
         }
+    }
+    for (name, no_select) in listed.into_values() {
+        let attrs = if no_select {
+            vec![MailboxAttr::NoSelect]
+        } else {
+            Vec::new()
+        };
         s.push(Response::Data(Data::Lsub(ListItem::new(
             attrs,
             delimiter(),

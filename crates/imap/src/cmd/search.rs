@@ -26,7 +26,7 @@ pub(crate) async fn search(s: &mut Session, tag: &Tag, cmd: Search) -> Result<Do
     }
     let criteria = SearchKey::And(cmd.criteria.clone());
     if uses_modseq(&criteria) {
-        s.enabled.condstore = true;
+        s.enable_condstore();
     }
     let result = run(s, &criteria).await;
     let saves = cmd
@@ -117,6 +117,36 @@ pub(crate) async fn search(s: &mut Session, tag: &Tag, cmd: Search) -> Result<Do
         }
     }
     if !ids.is_empty() {
+        // RFC 7162 §3.1.5 with RFC 4731: with only MIN and/or MAX returned, MODSEQ is the
+        // highest of the messages returned, not of every match.
+        let bounds_only = opts.iter().all(|o| {
+            matches!(
+                o,
+                SearchReturn::Min | SearchReturn::Max | SearchReturn::Save
+            )
+        }) && opts.iter().any(|o| *o != SearchReturn::Save);
+        let modseq = match (modseq, &s.state) {
+            (Some(_), State::Selected(selected)) if bounds_only => {
+                let of = |id: Option<NonZeroU32>| {
+                    id.and_then(|id| ids.iter().position(|&x| x == id.get()))
+                        .and_then(|p| indices.get(p))
+                        .and_then(|&i| selected.view.messages.get(i))
+                        .map_or(0, |m| m.modseq)
+                };
+                let min_modseq = if opts.contains(&SearchReturn::Min) {
+                    of(min)
+                } else {
+                    0
+                };
+                let max_modseq = if opts.contains(&SearchReturn::Max) {
+                    of(max)
+                } else {
+                    0
+                };
+                NonZeroU64::new(min_modseq.max(max_modseq))
+            }
+            (other, _) => other,
+        };
         items.extend(modseq.map(ESearchItem::ModSeq));
     }
     s.push(Response::Data(Data::ESearch(ESearch {

@@ -45,33 +45,37 @@ fn sort_date(meta: &MessageMeta) -> i64 {
     meta.facts.sent_date.unwrap_or(meta.internal_date.seconds)
 }
 
-/// §3: the first address's mailbox part, lower-cased.
+/// §3: the first address's mailbox part, case-folded; a group's first entry is its start,
+/// whose mailbox is the group's name (RFC 9051 §7.5.2).
 fn first_mailbox(list: &[EnvelopeAddress]) -> String {
-    list.iter()
-        .find_map(|a| match a {
+    list.first()
+        .and_then(|a| match a {
             EnvelopeAddress::Mailbox { mailbox, .. } => mailbox.clone(),
-            _ => None,
+            EnvelopeAddress::GroupStart(name) => Some(name.clone()),
+            EnvelopeAddress::GroupEnd => None,
         })
         .unwrap_or_default()
-        .to_lowercase()
+        .to_uppercase()
 }
 
-/// RFC 5957 §3: the display name, else the address.
+/// RFC 5957 §3: the first address's display name, else the address itself; for a group its
+/// name. Case-folded.
 fn display(list: &[EnvelopeAddress]) -> String {
-    list.iter()
-        .find_map(|a| match a {
+    list.first()
+        .map(|a| match a {
             EnvelopeAddress::Mailbox {
                 name: Some(name), ..
-            } if !name.trim().is_empty() => Some(name.clone()),
-            EnvelopeAddress::Mailbox { mailbox, host, .. } => Some(format!(
+            } if !name.trim().is_empty() => name.clone(),
+            EnvelopeAddress::Mailbox { mailbox, host, .. } => format!(
                 "{}@{}",
                 mailbox.as_deref().unwrap_or(""),
                 host.as_deref().unwrap_or("")
-            )),
-            _ => None,
+            ),
+            EnvelopeAddress::GroupStart(name) => name.clone(),
+            EnvelopeAddress::GroupEnd => String::new(),
         })
         .unwrap_or_default()
-        .to_lowercase()
+        .to_uppercase()
 }
 
 fn subject(meta: &MessageMeta) -> String {

@@ -11,7 +11,7 @@ use mailroom_store::{FlagOp, Flags};
 pub(crate) async fn store(s: &mut Session, cmd: StoreCmd) -> Result<Done, ImapError> {
     if cmd.unchanged_since.is_some() {
         // RFC 7162 §3.1: a CONDSTORE-aware command enables CONDSTORE.
-        s.enabled.condstore = true;
+        s.enable_condstore();
     }
     let mut enabled = s.enabled;
     let store = s.shared.store.clone();

@@ -149,9 +149,11 @@ async fn condstore_fetch() {
     let (_srv, mut c) = setup().await;
     c.cmd("s STORE 2 +FLAGS.SILENT (\\Answered)").await;
     let lines = c.cmd("f UID FETCH 1:* (FLAGS) (CHANGEDSINCE 3)").await;
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    // RFC 7162 §3.1: the first CONDSTORE-enabling command reports HIGHESTMODSEQ.
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0].starts_with("* OK [HIGHESTMODSEQ "), "{lines:?}");
     assert!(
-        lines[0].starts_with("* 2 FETCH (UID 2 FLAGS (\\Seen \\Answered) MODSEQ ("),
+        lines[1].starts_with("* 2 FETCH (UID 2 FLAGS (\\Seen \\Answered) MODSEQ ("),
         "{lines:?}"
     );
     let lines = c.cmd("g FETCH 1:2 (EMAILID THREADID MODSEQ)").await;

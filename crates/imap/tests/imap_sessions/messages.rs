@@ -179,8 +179,15 @@ async fn condstore_unchangedsince() {
     let lines = c
         .cmd("c STORE 1:2 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)")
         .await;
-    // Both messages were modified after MODSEQ 1 (by their APPEND), so nothing changes.
-    assert_eq!(lines, ["c OK [MODIFIED 1:2] STORE completed"]);
+    // Both messages were modified after MODSEQ 1 (by their APPEND), so nothing changes; the
+    // first CONDSTORE-enabling command reports HIGHESTMODSEQ (RFC 7162 §3.1).
+    assert_eq!(
+        lines,
+        [
+            "* OK [HIGHESTMODSEQ 3] highest",
+            "c OK [MODIFIED 1:2] STORE completed"
+        ]
+    );
     let lines = c
         .cmd("d STORE 1 (UNCHANGEDSINCE 1000) +FLAGS (\\Seen)")
         .await;

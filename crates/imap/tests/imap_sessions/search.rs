@@ -175,7 +175,15 @@ async fn modseq_search() {
     let (_srv, mut c) = setup().await;
     c.cmd("s STORE 1 +FLAGS (\\Answered)").await;
     let lines = c.cmd("a SEARCH MODSEQ 4").await;
-    assert!(lines[0].starts_with("* SEARCH 1 3 (MODSEQ "), "{lines:?}");
+    assert!(lines[0].starts_with("* OK [HIGHESTMODSEQ "), "{lines:?}");
+    assert!(lines[1].starts_with("* SEARCH 1 3 (MODSEQ "), "{lines:?}");
+    // MIN/MAX alone: the MODSEQ of the messages returned (RFC 7162 §3.1.5).
+    // Message 3's MODSEQ is 4, below message 1's 5 (its STORE above).
+    let lines = c.cmd("m SEARCH RETURN (MAX) MODSEQ 1").await;
+    assert_eq!(
+        lines[0], "* ESEARCH (TAG \"m\") MAX 3 MODSEQ 4",
+        "{lines:?}"
+    );
     let lines = c.cmd("b SEARCH RETURN (ALL) MODSEQ 4").await;
     assert!(
         lines[0].starts_with("* ESEARCH (TAG \"b\") ALL 1,3 MODSEQ "),

@@ -24,6 +24,18 @@ pub struct MessageFacts {
     pub references: Vec<String>,
 }
 
+impl MessageFacts {
+    /// The calendar date of the Date: header in the header's own time zone, as (year, month,
+    /// day): SEARCH SENTBEFORE/SENTON/SENTSINCE compare it "disregarding time and timezone"
+    /// (RFC 9051 §6.4.4), so `Sun, 25 Mar 2007 00:30 +0200` is on 25 March, not on the 24th
+    /// it is in UTC.
+    pub fn sent_day(&self) -> Option<(u16, u8, u8)> {
+        let date = mail_parser::DateTime::parse_rfc822(self.envelope.date.as_deref()?)?;
+        let valid = (1..=12).contains(&date.month) && (1..=31).contains(&date.day);
+        valid.then_some((date.year, date.month, date.day))
+    }
+}
+
 /// The RFC 9051 §7.5.2 envelope. String fields hold the header values unfolded but not decoded,
 /// as IMAP sends them; address display names are decoded (the IMAP writer re-encodes them when
 /// the client has not enabled UTF-8).
@@ -49,6 +61,9 @@ pub struct Envelope {
 pub enum EnvelopeAddress {
     Mailbox {
         name: Option<String>,
+        /// The obsolete source route (`@relay`), RFC 9051 §7.5.2 `addr-adl`.
+        #[serde(default)]
+        adl: Option<String>,
         mailbox: Option<String>,
         host: Option<String>,
     },
@@ -102,7 +117,9 @@ impl BodyPart {
     }
 
     /// The part at an IMAP section path such as [1, 2] for "1.2" (RFC 9051 §6.4.5).
-    /// A non-multipart message has its body as part 1.
+    /// A non-multipart message has its body as part 1 (a message/rfc822 body too: part 1 is
+    /// then the whole encapsulated message); a message/rfc822 part's own numbers (N.1, N.2 …)
+    /// are the parts of the message inside it.
     pub fn part(&self, path: &[u32]) -> Option<&BodyPart> {
         let Some((&first, rest)) = path.split_first() else {
             return Some(self);
@@ -110,9 +127,8 @@ impl BodyPart {
         let index = usize::try_from(first).ok()?.checked_sub(1)?;
         let next = match &self.children {
             PartChildren::Multipart(parts) => parts.get(index)?,
-            PartChildren::Message(_, body) => return body.part(path),
-            PartChildren::None if index == 0 => self,
-            PartChildren::None => return None,
+            PartChildren::Message(..) | PartChildren::None if index == 0 => self,
+            PartChildren::Message(..) | PartChildren::None => return None,
         };
         if rest.is_empty() {
             Some(next)

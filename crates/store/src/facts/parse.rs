@@ -116,17 +116,29 @@ fn addresses(address: Option<&Address<'_>>) -> Vec<EnvelopeAddress> {
     let mut out = Vec::new();
     match address {
         None => {}
-        Some(Address::List(list)) => out.extend(list.iter().map(mailbox_entry)),
+        Some(Address::List(list)) => {
+            out.extend(list.iter().filter_map(|a| mailbox_entry(a, false)))
+        }
         Some(Address::Group(groups)) => {
             for group in groups {
                 match &group.name {
                     Some(name) => {
                         out.push(EnvelopeAddress::GroupStart(name.to_string()));
-                        out.extend(group.addresses.iter().map(mailbox_entry));
+                        out.extend(
+                            group
+                                .addresses
+                                .iter()
+                                .filter_map(|a| mailbox_entry(a, true)),
+                        );
                         out.push(EnvelopeAddress::GroupEnd);
                     }
                     // mail-parser puts plain addresses beside groups into a nameless group.
-                    None => out.extend(group.addresses.iter().map(mailbox_entry)),
+                    None => out.extend(
+                        group
+                            .addresses
+                            .iter()
+                            .filter_map(|a| mailbox_entry(a, false)),
+                    ),
                 }
             }
         }
@@ -134,23 +146,45 @@ fn addresses(address: Option<&Address<'_>>) -> Vec<EnvelopeAddress> {
     out
 }
 
-fn mailbox_entry(addr: &mail_parser::Addr<'_>) -> EnvelopeAddress {
-    let (mailbox, host) = match addr.address.as_deref() {
-        Some(a) => match a.rsplit_once('@') {
-            Some((local, host)) => (Some(local.to_string()), Some(host.to_string())),
-            None => (Some(a.to_string()), None),
-        },
-        None => (None, None),
+/// Where a host is missing, as Dovecot writes it: a NIL host would make the entry a group
+/// start (RFC 9051 §7.5.2).
+const MISSING_DOMAIN: &str = "MISSING_DOMAIN";
+
+/// One address of an envelope list. An entry without an address (a comment, a bare word) is
+/// nothing inside a group, where it would read as an end-of-group marker; outside one, a bare
+/// word is a mailbox without a domain. The obsolete route of `<@relay:user@host>`
+/// (RFC 5322 §4.4) goes into the source-route field (`adl`).
+fn mailbox_entry(addr: &mail_parser::Addr<'_>, in_group: bool) -> Option<EnvelopeAddress> {
+    let name = addr
+        .name
+        .as_deref()
+        .map(str::to_string)
+        .filter(|n| !n.is_empty());
+    let Some(address) = addr.address.as_deref().filter(|a| !a.is_empty()) else {
+        return match (in_group, name) {
+            (false, Some(word)) => Some(EnvelopeAddress::Mailbox {
+                name: None,
+                adl: None,
+                mailbox: Some(word),
+                host: Some(MISSING_DOMAIN.to_string()),
+            }),
+            _ => None,
+        };
     };
-    EnvelopeAddress::Mailbox {
-        name: addr
-            .name
-            .as_deref()
-            .map(str::to_string)
-            .filter(|n| !n.is_empty()),
-        mailbox,
-        host,
-    }
+    let (adl, address) = match address.strip_prefix('@').and_then(|r| r.split_once(':')) {
+        Some((route, rest)) => (Some(format!("@{route}")), rest),
+        None => (None, address),
+    };
+    let (mailbox, host) = match address.rsplit_once('@') {
+        Some((local, host)) => (local.to_string(), host.to_string()),
+        None => (address.to_string(), MISSING_DOMAIN.to_string()),
+    };
+    Some(EnvelopeAddress::Mailbox {
+        name,
+        adl,
+        mailbox: Some(mailbox),
+        host: Some(host),
+    })
 }
 
 fn references(message: &Message<'_>) -> Vec<String> {
@@ -352,6 +386,7 @@ Hello quokka\r\nsecond line\r\n";
         assert_eq!(env.message_id.as_deref(), Some("<m1@example.test>"));
         let ann = EnvelopeAddress::Mailbox {
             name: Some("Ann Example".into()),
+            adl: None,
             mailbox: Some("ann".into()),
             host: Some("example.test".into()),
         };
@@ -436,5 +471,34 @@ Content-Disposition: attachment; filename=\"x.pdf\"\r\n\r\nAAAA\r\n--b1--\r\n";
         let facts = message_facts(SIMPLE);
         assert_eq!(facts.body.part(&[1]), Some(&facts.body));
         assert!(facts.body.part(&[2]).is_none());
+    }
+
+    /// RFC 9051 §7.5.2: a group's members between its start and end markers, nothing
+    /// address-less inside it (a comment there would read as the group's end), a bare word
+    /// outside one a mailbox without a domain (a NIL host would make it a group start), and an
+    /// obsolete route in the route field.
+    #[test]
+    fn groups_bare_words_and_routes() {
+        let facts = message_facts(
+            b"From: a@b.example\r\nTo: d\r\nCc: group:;, group2: (foo) ;\r\nBcc: <@route:user@domain>\r\n\r\nx\r\n",
+        );
+        let env = &facts.envelope;
+        let mailbox = |adl: Option<&str>, mailbox: &str, host: &str| EnvelopeAddress::Mailbox {
+            name: None,
+            adl: adl.map(str::to_string),
+            mailbox: Some(mailbox.into()),
+            host: Some(host.into()),
+        };
+        assert_eq!(env.to, vec![mailbox(None, "d", "MISSING_DOMAIN")]);
+        assert_eq!(
+            env.cc,
+            vec![
+                EnvelopeAddress::GroupStart("group".into()),
+                EnvelopeAddress::GroupEnd,
+                EnvelopeAddress::GroupStart("group2".into()),
+                EnvelopeAddress::GroupEnd,
+            ]
+        );
+        assert_eq!(env.bcc, vec![mailbox(Some("@route"), "user", "domain")]);
     }
 }
