@@ -21,6 +21,7 @@
 //! # }
 //! ```
 
+mod binary;
 mod caps;
 mod cmd;
 mod config;

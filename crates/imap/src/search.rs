@@ -48,6 +48,8 @@ pub(crate) struct Message<'a> {
     /// The raw header block, when a HEADER key needs it.
     pub header: Option<&'a [u8]>,
     pub email_id: Option<&'a ObjectId>,
+    /// \Recent in this session (IMAP4rev1 only).
+    pub recent: bool,
 }
 
 pub(crate) fn text(raw: &[u8]) -> String {
@@ -202,9 +204,10 @@ pub(crate) fn matches(key: &SearchKey, m: &Message, ctx: &Context) -> bool {
         K::Unseen => !sys(SystemFlags::SEEN),
         K::Keyword(k) => flags.has_keyword(k.as_str()),
         K::Unkeyword(k) => !flags.has_keyword(k.as_str()),
-        // \Recent is not kept (RFC 9051 §2.3.2 removed it): nothing is recent or new.
-        K::Recent | K::New => false,
-        K::Old => true,
+        // RFC 3501 §6.4.4; an IMAP4rev2 session has nothing recent (RFC 9051 §2.3.2).
+        K::Recent => m.recent,
+        K::New => m.recent && !sys(SystemFlags::SEEN),
+        K::Old => !m.recent,
         K::Before(d) => internal().is_some_and(|x| x < *d),
         K::On(d) => internal().is_some_and(|x| x == *d),
         K::Since(d) => internal().is_some_and(|x| x >= *d),

@@ -435,8 +435,35 @@ impl Session {
                 return;
             }
         };
-        let responses = cmd::changes::apply(&mut selected.view, changes, enabled);
+        let before = selected.view.max_uid();
+        let responses =
+            cmd::changes::apply(&mut selected.view, changes, enabled, selected.read_only);
         self.out.extend(responses);
+        // RFC 3501 §2.3.2: new messages are recent in the first session told of them; a
+        // read-only session only looks (its RECENT count is what SELECT said).
+        let top = selected.view.max_uid();
+        if top > before && !selected.read_only && !enabled.rev2 {
+            match store.claim_recent(selected.mailbox.id, top).await {
+                Ok(told_up_to) => {
+                    let fresh: Vec<u32> = selected
+                        .view
+                        .messages
+                        .iter()
+                        .map(|m| m.uid)
+                        .filter(|&uid| uid > before.max(told_up_to))
+                        .collect();
+                    if !fresh.is_empty() {
+                        selected.view.recent.extend(fresh);
+                        let count = u32::try_from(selected.view.recent.len()).unwrap_or(u32::MAX);
+                        self.out
+                            .push(Response::Data(mailroom_imap_proto::response::Data::Recent(
+                                count,
+                            )));
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot record recent messages"),
+            }
+        }
     }
 }
 

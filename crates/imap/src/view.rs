@@ -3,7 +3,8 @@
 
 use crate::error::ImapError;
 use mailroom_imap_proto::{SeqNumber, SequenceSet};
-use mailroom_store::MessageSummary;
+use mailroom_store::{Flags, MessageSummary};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Default)]
 pub(crate) struct View {
@@ -11,14 +12,34 @@ pub(crate) struct View {
     pub messages: Vec<MessageSummary>,
     /// Every change up to this MODSEQ is reflected in `messages`.
     pub synced_modseq: u64,
+    /// The keywords the client has been told of in FLAGS: a FETCH may only show those
+    /// (RFC 9051 §7.3.5), so a new one is announced first.
+    pub keywords: BTreeSet<String>,
+    /// UIDs that are \Recent in this session (IMAP4rev1, RFC 3501 §2.3.2).
+    pub recent: BTreeSet<u32>,
 }
 
 impl View {
     pub fn new(messages: Vec<MessageSummary>, synced_modseq: u64) -> Self {
+        let keywords = messages
+            .iter()
+            .flat_map(|m| m.flags.keywords().iter().cloned())
+            .collect();
         View {
             messages,
             synced_modseq,
+            keywords,
+            recent: BTreeSet::new(),
         }
+    }
+
+    /// Takes in the keywords of `flags`; true when one of them was new to the client.
+    pub fn learn_keywords(&mut self, flags: &Flags) -> bool {
+        let mut learnt = false;
+        for keyword in flags.keywords() {
+            learnt |= self.keywords.insert(keyword.clone());
+        }
+        learnt
     }
 
     pub fn len(&self) -> u32 {

@@ -132,6 +132,9 @@ pub(crate) fn status(entries: &[RecoverableMessage]) -> MailboxStatus {
         .unwrap_or(u32::MAX),
         // \Deleted is not shown (see `shown_flags`).
         deleted: 0,
+        // A view of the recovery area: nothing in it is new mail.
+        recent: 0,
+        recent_uid: max,
         size: entries.iter().map(|e| e.size).sum(),
         uid_next: max.saturating_add(1),
         uid_validity: UID_VALIDITY,

@@ -10,7 +10,7 @@ use mailroom_store::{
     AccountId, Mailbox, MailboxEvent, MailboxId, MailboxName, MailboxStatus, Mailboxes, Result,
     SpecialUse, StoreError,
 };
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 #[async_trait]
 impl Mailboxes for SqliteStore {
@@ -155,24 +155,55 @@ impl Mailboxes for SqliteStore {
             .await
     }
 
+    async fn claim_recent(&self, mailbox: MailboxId, up_to: u32) -> Result<u32> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let before: u32 = ctx
+                    .conn
+                    .prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = ?1")
+                    .map_err(db)?
+                    .query_row([mailbox.0], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?
+                    .ok_or(StoreError::NotFound("mailbox"))?;
+                if up_to > before {
+                    ctx.conn
+                        .prepare_cached("UPDATE mailboxes SET recent_uid = ?2 WHERE id = ?1")
+                        .map_err(db)?
+                        .execute(params![mailbox.0, up_to])
+                        .map_err(db)?;
+                }
+                Ok(before)
+            })
+            .await
+    }
+
     async fn mailbox_status(&self, id: MailboxId) -> Result<MailboxStatus> {
         self.inner
             .readers
             .read(move |conn| {
                 let mb = load_mailbox(conn, id)?;
-                let (messages, unseen, deleted, size) = conn
+                let recent_uid: u32 = conn
+                    .prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = ?1")
+                    .map_err(db)?
+                    .query_row([id.0], |r| r.get(0))
+                    .map_err(db)?;
+                let (messages, unseen, deleted, size, recent) = conn
                     .prepare_cached(
                         "SELECT count(*), coalesce(sum((flags & 1) = 0), 0),
-                                coalesce(sum((flags & 8) != 0), 0), coalesce(sum(size), 0)
+                                coalesce(sum((flags & 8) != 0), 0), coalesce(sum(size), 0),
+                                coalesce(sum(uid > ?2), 0)
                          FROM messages WHERE mailbox_id = ?1",
                     )
                     .map_err(db)?
-                    .query_row([id.0], |r| {
+                    .query_row(params![id.0, recent_uid], |r| {
                         Ok((
                             r.get::<_, u32>(0)?,
                             r.get::<_, u32>(1)?,
                             r.get::<_, u32>(2)?,
                             r.get::<_, i64>(3)?,
+                            r.get::<_, u32>(4)?,
                         ))
                     })
                     .map_err(db)?;
@@ -180,6 +211,8 @@ impl Mailboxes for SqliteStore {
                     messages,
                     unseen,
                     deleted,
+                    recent,
+                    recent_uid,
                     size: size as u64,
                     uid_next: mb.uid_next,
                     uid_validity: mb.uid_validity,

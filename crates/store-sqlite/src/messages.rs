@@ -731,12 +731,9 @@ impl Messages for SqliteStore {
         self.inner
             .writer
             .write(move |ctx| {
+                // Into the same mailbox is allowed (RFC 6851 makes no exception): the
+                // messages get new UIDs and the old ones are expunged, in one transaction.
                 let (source, target) = same_account(ctx, from, to)?;
-                if source.id == target.id {
-                    return Err(StoreError::NotAllowed(
-                        "source and target are the same mailbox",
-                    ));
-                }
                 move_rows(ctx, &source, &uids, MessageMove::To(target.id))
             })
             .await

@@ -183,6 +183,13 @@ ALTER TABLE queue ADD COLUMN ret TEXT DEFAULT NULL;
 ALTER TABLE queue_recipients ADD COLUMN notify INTEGER DEFAULT NULL;
 ALTER TABLE queue_recipients ADD COLUMN orcpt TEXT DEFAULT NULL;
 "#,
+    r#"
+-- IMAP4rev1 \Recent (RFC 3501 §2.3.2): the highest UID some session has already been told of;
+-- messages above it are recent to the next session that selects the mailbox. Existing mailboxes
+-- start with nothing recent.
+ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET recent_uid = uid_next - 1;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

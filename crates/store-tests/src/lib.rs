@@ -42,6 +42,7 @@ macro_rules! conformance_tests {
             messages::unchanged_since_reports_modified,
             messages::copy_shares_the_blob,
             messages::move_is_not_a_deletion,
+            messages::move_into_the_same_mailbox_renumbers,
             messages::quota_is_enforced_and_exact,
             messages::delivery_reports_per_recipient,
             messages::subscribers_hear_changes,

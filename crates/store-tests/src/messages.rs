@@ -192,6 +192,37 @@ pub async fn move_is_not_a_deletion(f: &Fixture) {
     assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
 }
 
+/// RFC 6851 makes no exception for the selected mailbox: the messages get new UIDs, the old
+/// ones are expunged, nothing goes to the recovery area and usage stays the same.
+pub async fn move_into_the_same_mailbox_renumbers(f: &Fixture) {
+    let s = &f.store;
+    let inbox = f.mailbox(f.alice, "INBOX").await;
+    let uids = f.append(&inbox, 3).await;
+    let moved = s
+        .move_messages(inbox.id, &uids[..1], inbox.id)
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].source, uids[0]);
+    assert!(moved[0].target > uids[2]);
+    let now: Vec<u32> = s
+        .message_list(inbox.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(now, vec![uids[1], uids[2], moved[0].target]);
+    assert!(
+        s.list_recoverable(f.alice, Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.account(f.alice).await.unwrap().used_messages, 3);
+    assert_eq!(s.check_integrity().await.unwrap(), Vec::<String>::new());
+}
+
 pub async fn quota_is_enforced_and_exact(f: &Fixture) {
     let s = &f.store;
     let inbox = f.mailbox(f.alice, "INBOX").await;

@@ -90,6 +90,10 @@ pub trait Mailboxes: Send + Sync {
     ) -> Result<()>;
     async fn subscriptions(&self, account: AccountId) -> Result<Vec<MailboxName>>;
     async fn mailbox_status(&self, mailbox: MailboxId) -> Result<MailboxStatus>;
+    /// IMAP4rev1 \Recent (RFC 3501 §2.3.2): marks every message up to UID `up_to` as told of
+    /// and returns the UID it was told of up to before. The caller's session sees the messages
+    /// above that (up to `up_to`) as recent; no other session will. Atomic across sessions.
+    async fn claim_recent(&self, mailbox: MailboxId, up_to: u32) -> Result<u32>;
 }
 
 /// Messages inside mailboxes.

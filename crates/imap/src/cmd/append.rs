@@ -29,7 +29,7 @@ pub(crate) async fn append(s: &mut Session, cmd: Append) -> Result<Done, ImapErr
         }
         let names: Vec<String> = m.flags.iter().map(|f| f.to_string()).collect();
         // Built through the constructor so new store fields take their defaults.
-        let mut message = NewMessage::new(m.data.to_vec());
+        let mut message = NewMessage::new(crate::binary::storable(&m.data).into_owned());
         message.flags = Flags::from_names(names.iter().map(String::as_str));
         message.internal_date = m.date.map(|d| MailDate {
             seconds: d.unix_timestamp(),

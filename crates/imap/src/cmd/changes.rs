@@ -4,12 +4,38 @@
 
 use crate::session::Enabled;
 use crate::view::{View, to_sequence_set};
-use mailroom_imap_proto::response::{Data, FetchItem, Response};
-use mailroom_imap_proto::{FetchFlag, Flag, NonEmpty};
-use mailroom_store::{Change, ChangeKind, Flags, MessageSummary};
+use mailroom_imap_proto::response::{Code, Data, FetchItem, Response, StatusKind, Text};
+use mailroom_imap_proto::{FetchFlag, Flag, NonEmpty, PermanentFlag};
+use mailroom_store::{Change, ChangeKind, Flags, MessageSummary, SystemFlags};
 use std::num::{NonZeroU32, NonZeroU64};
 
-pub(crate) fn apply(view: &mut View, changes: Vec<Change>, enabled: Enabled) -> Vec<Response> {
+/// FLAGS and PERMANENTFLAGS for the keywords the view knows (RFC 9051 §7.3.5, §7.1): at SELECT,
+/// and again before a FETCH shows a keyword the client has not been told of.
+pub(crate) fn flags_announcement(view: &View, read_only: bool) -> Vec<Response> {
+    let mut names: Vec<&str> = SystemFlags::NAMES.iter().map(|(_, n)| *n).collect();
+    names.extend(view.keywords.iter().map(String::as_str));
+    let flags = proto_flags(&names);
+    let mut permanent: Vec<PermanentFlag> = Vec::new();
+    if !read_only {
+        permanent.extend(flags.iter().cloned().map(PermanentFlag::Flag));
+        permanent.push(PermanentFlag::Wildcard);
+    }
+    vec![
+        Response::Data(Data::Flags(flags)),
+        Response::untagged(
+            StatusKind::Ok,
+            Some(Code::PermanentFlags(permanent)),
+            Text::sanitized("limited"),
+        ),
+    ]
+}
+
+pub(crate) fn apply(
+    view: &mut View,
+    changes: Vec<Change>,
+    enabled: Enabled,
+    read_only: bool,
+) -> Vec<Response> {
     let mut out = Vec::new();
     let mut vanished = Vec::new();
     let mut grew = false;
@@ -27,14 +53,23 @@ pub(crate) fn apply(view: &mut View, changes: Vec<Change>, enabled: Enabled) -> 
                         }
                         message.modseq = change.modseq;
                         let changed = message.flags != flags;
-                        message.flags = flags;
-                        if changed || enabled.condstore {
-                            out.push(flags_fetch(index, message, enabled));
+                        message.flags = flags.clone();
+                        if view.learn_keywords(&flags) {
+                            out.extend(flags_announcement(view, read_only));
+                        }
+                        if let Some(message) = view.messages.get(index)
+                            && (changed || enabled.condstore)
+                        {
+                            let recent = shows_recent(view, message.uid, enabled);
+                            out.push(flags_fetch(index, message, enabled, recent));
                         }
                     }
                     None => {
                         // New since the view was built: UIDs only grow, but keep the order even
                         // if the log interleaves.
+                        if view.learn_keywords(&flags) {
+                            out.extend(flags_announcement(view, read_only));
+                        }
                         let at = view.messages.partition_point(|m| m.uid < change.uid);
                         view.messages.insert(
                             at,
@@ -51,6 +86,7 @@ pub(crate) fn apply(view: &mut View, changes: Vec<Change>, enabled: Enabled) -> 
             ChangeKind::Expunged => {
                 if let Some(index) = view.index_of(change.uid) {
                     view.messages.remove(index);
+                    view.recent.remove(&change.uid);
                     if enabled.qresync {
                         vanished.push(change.uid);
                     } else if let Some(seq) = NonZeroU32::new(index as u32 + 1) {
@@ -75,10 +111,20 @@ pub(crate) fn apply(view: &mut View, changes: Vec<Change>, enabled: Enabled) -> 
     out
 }
 
+/// Whether FETCH FLAGS shows \Recent for `uid`: only IMAP4rev1 has it (RFC 9051 §2.3.2).
+pub(crate) fn shows_recent(view: &View, uid: u32, enabled: Enabled) -> bool {
+    !enabled.rev2 && view.recent.contains(&uid)
+}
+
 /// `* n FETCH (UID u FLAGS (...) [MODSEQ (m)])` for a flag change.
-pub(crate) fn flags_fetch(index: usize, message: &MessageSummary, enabled: Enabled) -> Response {
+pub(crate) fn flags_fetch(
+    index: usize,
+    message: &MessageSummary,
+    enabled: Enabled,
+    recent: bool,
+) -> Response {
     let seq = NonZeroU32::new(index as u32 + 1).unwrap_or(NonZeroU32::MIN);
-    let mut items = NonEmpty::new(FetchItem::Flags(fetch_flags(&message.flags)));
+    let mut items = NonEmpty::new(FetchItem::Flags(fetch_flags(&message.flags, recent)));
     if let Some(uid) = NonZeroU32::new(message.uid) {
         items.push(FetchItem::Uid(uid));
     }
@@ -90,13 +136,17 @@ pub(crate) fn flags_fetch(index: usize, message: &MessageSummary, enabled: Enabl
     Response::Data(Data::Fetch { seq, items })
 }
 
-/// Store flags as protocol flags.
-pub(crate) fn fetch_flags(flags: &Flags) -> Vec<FetchFlag> {
-    flags
+/// Store flags as protocol flags, with \Recent when the message is recent in this session.
+pub(crate) fn fetch_flags(flags: &Flags, recent: bool) -> Vec<FetchFlag> {
+    let mut out: Vec<FetchFlag> = flags
         .names()
         .filter_map(|name| Flag::new(name).ok())
         .map(FetchFlag::Flag)
-        .collect()
+        .collect();
+    if recent {
+        out.insert(0, FetchFlag::Recent);
+    }
+    out
 }
 
 /// Store flags as protocol `flag`s (for FLAGS responses).
@@ -138,7 +188,7 @@ mod tests {
             change(2, 5, ChangeKind::Expunged),
             change(4, 6, ChangeKind::Added(Flags::default())),
         ];
-        let out = apply(&mut view, changes.clone(), Enabled::default());
+        let out = apply(&mut view, changes.clone(), Enabled::default(), false);
         assert_eq!(
             text(&out),
             [
@@ -149,7 +199,7 @@ mod tests {
         );
         assert_eq!(view.synced_modseq, 6);
         // The same log again changes nothing.
-        assert!(apply(&mut view, changes, Enabled::default()).is_empty());
+        assert!(apply(&mut view, changes, Enabled::default(), false).is_empty());
         assert_eq!(view.uids(&[0, 1, 2]), [1, 3, 4]);
     }
 
@@ -166,7 +216,7 @@ mod tests {
             change(2, 5, ChangeKind::Expunged),
         ];
         assert_eq!(
-            text(&apply(&mut view, changes, enabled)),
+            text(&apply(&mut view, changes, enabled, false)),
             ["* VANISHED 1:2\r\n"]
         );
     }

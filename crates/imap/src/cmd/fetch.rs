@@ -2,7 +2,7 @@
 //! (RFC 7162 §3.1.4), EMAILID / THREADID (RFC 8474) and SAVEDATE (RFC 8514). ENVELOPE and
 //! BODYSTRUCTURE come from the stored facts; section bytes from the blob.
 
-use crate::cmd::changes::fetch_flags;
+use crate::cmd::changes::{fetch_flags, shows_recent};
 use crate::error::ImapError;
 use crate::facts::{body_structure, date_time, envelope};
 use crate::section::{BinaryError, apply_partial, binary_bytes, section_bytes, slice};
@@ -40,6 +40,7 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
     if cmd.changed_since.is_some() && !attrs.contains(&FetchAttr::ModSeq) {
         attrs.push(FetchAttr::ModSeq);
     }
+    let enabled = s.enabled;
     let utf8_names = s.enabled.utf8_accept;
     let store = s.shared.store.clone();
     let saved = s.saved_search.clone();
@@ -181,14 +182,16 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
                     continue;
                 }
                 let blob = blobs.remove(&summary.uid);
+                let recent = shows_recent(&selected.view, summary.uid, enabled);
                 let mut items = Vec::new();
                 for attr in &attrs {
-                    if let Some(item) = item(attr, summary, meta, blob.as_ref(), utf8_names)? {
+                    let item = item(attr, summary, meta, blob.as_ref(), utf8_names, recent)?;
+                    if let Some(item) = item {
                         items.push(item);
                     }
                 }
                 if seen_now.contains(&summary.uid) && !attrs.contains(&FetchAttr::Flags) {
-                    items.push(FetchItem::Flags(fetch_flags(&summary.flags)));
+                    items.push(FetchItem::Flags(fetch_flags(&summary.flags, recent)));
                 }
                 let (Some(seq), Some(items)) =
                     (NonZeroU32::new(index as u32 + 1), NonEmpty::from_vec(items))
@@ -234,12 +237,13 @@ fn item(
     meta: Option<&MessageMeta>,
     blob: Option<&Bytes>,
     utf8_names: bool,
+    recent: bool,
 ) -> Result<Option<FetchItem>, ImapError> {
     let missing = || ImapError::no_code(Code::ServerBug, "message data unavailable");
     let meta_or = || meta.ok_or_else(missing);
     let blob_or = || blob.ok_or_else(missing);
     Ok(Some(match attr {
-        FetchAttr::Flags => FetchItem::Flags(fetch_flags(&summary.flags)),
+        FetchAttr::Flags => FetchItem::Flags(fetch_flags(&summary.flags, recent)),
         FetchAttr::Uid => match NonZeroU32::new(summary.uid) {
             Some(uid) => FetchItem::Uid(uid),
             None => return Ok(None),

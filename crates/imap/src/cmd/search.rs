@@ -187,6 +187,7 @@ struct Candidate {
     summary: MessageSummary,
     meta: Option<MessageMeta>,
     header: Option<Bytes>,
+    recent: bool,
 }
 
 pub(crate) fn cpu_failed(e: mailroom_cpu::CpuError) -> ImapError {
@@ -220,8 +221,10 @@ pub(crate) async fn run(
         shared,
         saved_search,
         budget,
+        enabled,
         ..
     } = s;
+    let enabled = *enabled;
     let State::Selected(selected) = state else {
         return Err(ImapError::bad("no mailbox selected"));
     };
@@ -271,6 +274,7 @@ pub(crate) async fn run(
             };
             items.push(Candidate {
                 index,
+                recent: crate::cmd::changes::shows_recent(&selected.view, summary.uid, enabled),
                 summary: summary.clone(),
                 meta,
                 header,
@@ -317,6 +321,7 @@ fn evaluate(criteria: &SearchKey, items: &[Candidate], ctx: &Context) -> Vec<usi
                 meta: c.meta.as_ref(),
                 header: c.header.as_deref(),
                 email_id: id.as_ref(),
+                recent: c.recent,
             };
             matches(criteria, &message, ctx)
         })

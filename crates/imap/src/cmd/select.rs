@@ -1,20 +1,19 @@
 //! SELECT / EXAMINE (RFC 9051 §6.3.2-3, RFC 7162 §3.1.8 CONDSTORE parameter), CLOSE (§6.4.1),
 //! UNSELECT (§6.4.2), CHECK (RFC 3501 §6.4.1), EXPUNGE (§6.4.3), UID EXPUNGE (§6.4.9).
 
-use crate::cmd::changes::proto_flags;
+use crate::cmd::changes::flags_announcement;
 use crate::cmd::list::{delimiter, wire_use};
 use crate::cmd::status::mailbox_object_id;
 use crate::error::ImapError;
 use crate::names::from_wire;
 use crate::session::{Done, Enabled, Selected, Session, State};
 use crate::view::{View, to_sequence_set};
+use mailroom_imap_proto::SequenceSet;
 use mailroom_imap_proto::command::mailbox::Select;
 use mailroom_imap_proto::response::{
     Code, Data, ListItem, MailboxAttr, Response, StatusKind, Text,
 };
-use mailroom_imap_proto::{PermanentFlag, SequenceSet};
 use mailroom_store::{Store, SystemFlags};
-use std::collections::BTreeSet;
 use std::num::{NonZeroU32, NonZeroU64};
 
 pub(crate) async fn select(
@@ -59,7 +58,22 @@ pub(crate) async fn select(
         let events = store.subscribe_mailbox(mailbox.id);
         let status = store.mailbox_status(mailbox.id).await?;
         let messages = store.message_list(mailbox.id).await?;
-        let view = View::new(messages, status.highest_modseq);
+        let mut view = View::new(messages, status.highest_modseq);
+        // RFC 3501 §2.3.2: the messages no session was told of are recent here; SELECT takes
+        // them over (no later session sees them as recent), EXAMINE only looks.
+        let told_up_to = if examine {
+            status.recent_uid
+        } else {
+            store
+                .claim_recent(mailbox.id, status.uid_next.saturating_sub(1))
+                .await?
+        };
+        view.recent = view
+            .messages
+            .iter()
+            .map(|m| m.uid)
+            .filter(|&uid| uid > told_up_to)
+            .collect();
         (mailbox, view, status, events)
     };
 
@@ -76,28 +90,13 @@ pub(crate) async fn select(
             crate::names::to_wire(&mailbox.name, s.utf8()),
         ))));
     }
-    let keywords: BTreeSet<String> = view
-        .messages
-        .iter()
-        .flat_map(|m| m.flags.keywords().iter().cloned())
-        .collect();
-    let mut flag_names: Vec<&str> = SystemFlags::NAMES.iter().map(|(_, n)| *n).collect();
-    flag_names.extend(keywords.iter().map(String::as_str));
-    let flags = proto_flags(&flag_names);
-    s.push(Response::Data(Data::Flags(flags.clone())));
-    let mut permanent: Vec<PermanentFlag> = if read_only {
-        Vec::new()
-    } else {
-        flags.into_iter().map(PermanentFlag::Flag).collect()
-    };
-    if !read_only {
-        permanent.push(PermanentFlag::Wildcard);
-    }
-    ok_code(s, Code::PermanentFlags(permanent), "limited");
+    s.out.extend(flags_announcement(&view, read_only));
     s.push(Response::Data(Data::Exists(view.len())));
     if !rev2 {
-        // \Recent is not kept; IMAP4rev1 clients still expect the line.
-        s.push(Response::Data(Data::Recent(0)));
+        // IMAP4rev2 dropped \Recent (RFC 9051 §2.3.2); IMAP4rev1 keeps it (RFC 3501 §7.3.2).
+        s.push(Response::Data(Data::Recent(
+            u32::try_from(view.recent.len()).unwrap_or(u32::MAX),
+        )));
         if let Some(index) = view
             .messages
             .iter()
@@ -271,7 +270,10 @@ async fn qresync_catch_up(
     };
     for (index, message) in view.messages.iter().enumerate() {
         if message.modseq > modseq {
-            out.push(crate::cmd::changes::flags_fetch(index, message, enabled));
+            let recent = crate::cmd::changes::shows_recent(view, message.uid, enabled);
+            out.push(crate::cmd::changes::flags_fetch(
+                index, message, enabled, recent,
+            ));
         }
     }
     Ok(out)

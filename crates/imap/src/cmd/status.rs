@@ -78,8 +78,8 @@ fn values(
             StatusItem::Unseen => StatusValue::Unseen(st.unseen),
             StatusItem::Deleted => StatusValue::Deleted(st.deleted),
             StatusItem::Size => StatusValue::Size(st.size),
-            // \Recent is not kept (RFC 9051 removed it); rev1 clients always see 0.
-            StatusItem::Recent => StatusValue::Recent(0),
+            // Messages no session has been told of (RFC 3501 §6.3.10).
+            StatusItem::Recent => StatusValue::Recent(st.recent),
             StatusItem::HighestModSeq => StatusValue::HighestModSeq(st.highest_modseq),
             StatusItem::AppendLimit => StatusValue::AppendLimit(Some(s.shared.config.max_literal)),
             StatusItem::MailboxId => match id.and_then(mailbox_object_id) {

@@ -1,6 +1,6 @@
 //! STORE / UID STORE (RFC 9051 §6.4.6) with UNCHANGEDSINCE and MODIFIED (RFC 7162 §3.1.3).
 
-use crate::cmd::changes::flags_fetch;
+use crate::cmd::changes::{flags_announcement, flags_fetch, shows_recent};
 use crate::error::ImapError;
 use crate::session::{Done, Session, State};
 use crate::view::to_sequence_set;
@@ -41,15 +41,21 @@ pub(crate) async fn store(s: &mut Session, cmd: StoreCmd) -> Result<Done, ImapEr
             .store_flags(selected.mailbox.id, &uids, op, cmd.unchanged_since)
             .await?
     };
+    let mut out = Vec::new();
+    let mut learnt = false;
     for changed in &update.changed {
         if let Some(index) = selected.view.index_of(changed.uid)
             && let Some(message) = selected.view.messages.get_mut(index)
         {
             message.flags = changed.flags.clone();
             message.modseq = changed.modseq;
+            learnt |= selected.view.learn_keywords(&changed.flags);
         }
     }
-    let mut out = Vec::new();
+    if learnt {
+        // RFC 9051 §7.3.5: the new keyword is announced before a FETCH shows it.
+        out.extend(flags_announcement(&selected.view, selected.read_only));
+    }
     if !cmd.silent {
         // Every message of the set that was not refused reports its (possibly unchanged)
         // flags; the UID is included for UID STORE (§6.4.9) and harmless otherwise.
@@ -59,7 +65,8 @@ pub(crate) async fn store(s: &mut Session, cmd: StoreCmd) -> Result<Done, ImapEr
                 continue;
             };
             if !update.modified.contains(&message.uid) {
-                out.push(flags_fetch(index, message, enabled));
+                let recent = shows_recent(&selected.view, message.uid, enabled);
+                out.push(flags_fetch(index, message, enabled, recent));
             }
         }
     }

@@ -37,10 +37,14 @@ async fn other_session_changes_reported_after_commands() {
         // The flag change of a message expunged since is not worth reporting.
         ["* 1 EXPUNGE", "b4 OK CHECK completed"]
     );
-    // a sees b's \Seen; nothing is reported twice.
+    // a sees b's \Seen; nothing is reported twice. The message is \Recent in a, the first
+    // session told of it (RFC 3501 §2.3.2).
     assert_eq!(
         a.cmd("a6 NOOP").await,
-        ["* 1 FETCH (FLAGS (\\Seen) UID 2)", "a6 OK NOOP completed"]
+        [
+            "* 1 FETCH (FLAGS (\\Recent \\Seen) UID 2)",
+            "a6 OK NOOP completed"
+        ]
     );
     assert_eq!(b.cmd("b5 NOOP").await, ["b5 OK NOOP completed"]);
 }
@@ -57,16 +61,22 @@ async fn idle_sees_append_at_once() {
     // (well under the 100 ms budget), not a timed assertion that a loaded machine could break.
     append(&mut a, "a1", "INBOX", "", &message("one", "x")).await;
     assert_eq!(b.line().await, "* 1 EXISTS");
+    // b is the first session told of it: recent there (IMAP4rev1).
+    assert_eq!(b.line().await, "* 1 RECENT");
     let msg = message("two", "x");
     a.send(&format!("a2 APPEND INBOX {{{}+}}\r\n{msg}\r\n", msg.len()))
         .await;
     let ok = a.line().await;
     assert!(ok.starts_with("a2 OK"), "{ok}");
     assert_eq!(b.line().await, "* 2 EXISTS");
+    assert_eq!(b.line().await, "* 2 RECENT");
 
     a.cmd("a3 SELECT INBOX").await;
     a.cmd("a4 STORE 1 +FLAGS (\\Deleted)").await;
-    assert_eq!(b.line().await, "* 1 FETCH (FLAGS (\\Deleted) UID 1)");
+    assert_eq!(
+        b.line().await,
+        "* 1 FETCH (FLAGS (\\Recent \\Deleted) UID 1)"
+    );
     a.cmd("a5 EXPUNGE").await;
     assert_eq!(b.line().await, "* 1 EXPUNGE");
     b.send("DONE\r\n").await;

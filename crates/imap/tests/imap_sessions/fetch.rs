@@ -38,7 +38,7 @@ async fn envelope_and_basic_items() {
     assert_eq!(
         lines[0],
         format!(
-            "* 1 FETCH (FLAGS (\\Flagged) UID 1 INTERNALDATE \"07-Feb-1994 21:52:25 -0800\" \
+            "* 1 FETCH (FLAGS (\\Recent \\Flagged) UID 1 INTERNALDATE \"07-Feb-1994 21:52:25 -0800\" \
              RFC822.SIZE {} ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Report\" {from} {from} {from} \
              ((NIL NIL \"Group\" NIL)(NIL NIL \"a\" \"example.test\")(NIL NIL \"b\" \"example.test\")(NIL NIL NIL NIL)) \
              NIL NIL NIL \"<r1@example.test>\"))",
@@ -53,7 +53,7 @@ async fn envelope_and_basic_items() {
     // Macros.
     let lines = c.cmd("h FETCH 2 FAST").await;
     assert!(
-        lines[0].starts_with("* 2 FETCH (FLAGS (\\Seen) INTERNALDATE \""),
+        lines[0].starts_with("* 2 FETCH (FLAGS (\\Recent \\Seen) INTERNALDATE \""),
         "{lines:?}"
     );
 }
@@ -126,14 +126,14 @@ async fn body_fetch_sets_seen() {
     assert_eq!(
         c.cmd("f FETCH 1 (BODY[1])").await,
         [
-            "* 1 FETCH (BODY[1] {9}\r\ncaf=C3=A9 FLAGS (\\Seen \\Flagged))",
+            "* 1 FETCH (BODY[1] {9}\r\ncaf=C3=A9 FLAGS (\\Recent \\Seen \\Flagged))",
             "f OK FETCH completed"
         ]
     );
     assert_eq!(
         c.cmd("g FETCH 1 FLAGS").await,
         [
-            "* 1 FETCH (FLAGS (\\Seen \\Flagged))",
+            "* 1 FETCH (FLAGS (\\Recent \\Seen \\Flagged))",
             "g OK FETCH completed"
         ]
     );
@@ -153,7 +153,7 @@ async fn condstore_fetch() {
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].starts_with("* OK [HIGHESTMODSEQ "), "{lines:?}");
     assert!(
-        lines[1].starts_with("* 2 FETCH (UID 2 FLAGS (\\Seen \\Answered) MODSEQ ("),
+        lines[1].starts_with("* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen \\Answered) MODSEQ ("),
         "{lines:?}"
     );
     let lines = c.cmd("g FETCH 1:2 (EMAILID THREADID MODSEQ)").await;

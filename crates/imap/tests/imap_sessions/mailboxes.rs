@@ -204,8 +204,12 @@ async fn status_and_list_status() {
         .await;
     assert_eq!(
         lines[0],
-        "* STATUS INBOX (MESSAGES 2 UIDNEXT 3 UNSEEN 1 DELETED 0 RECENT 0 APPENDLIMIT 67108864)"
+        "* STATUS INBOX (MESSAGES 2 UIDNEXT 3 UNSEEN 1 DELETED 0 RECENT 2 APPENDLIMIT 67108864)"
     );
+    // A SELECT takes the recent messages over; STATUS then counts none (RFC 3501 §6.3.10).
+    c.cmd("c2 SELECT INBOX").await;
+    let lines = c.cmd("c3 STATUS INBOX (RECENT)").await;
+    assert_eq!(lines[0], "* STATUS INBOX (RECENT 0)");
     let lines = c
         .cmd("d STATUS INBOX (SIZE HIGHESTMODSEQ MAILBOXID UIDVALIDITY)")
         .await;

@@ -55,17 +55,27 @@ async fn append_store_expunge() {
         &message("one", "body"),
     )
     .await;
-    assert_eq!(lines.len(), 2, "{lines:?}");
-    assert_eq!(lines[0], "* 1 EXISTS");
-    assert!(lines[1].starts_with("a OK [APPENDUID "), "{lines:?}");
-    assert!(lines[1].ends_with(" 1] APPEND completed"));
+    // The new keyword is announced before anything shows it (RFC 9051 §7.3.5); the message is
+    // recent here, the session told of it first (RFC 3501 §2.3.2).
+    assert_eq!(
+        lines[..4],
+        [
+            "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Work)",
+            "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Work \\*)] limited",
+            "* 1 EXISTS",
+            "* 1 RECENT",
+        ],
+        "{lines:?}"
+    );
+    assert!(lines[4].starts_with("a OK [APPENDUID "), "{lines:?}");
+    assert!(lines[4].ends_with(" 1] APPEND completed"));
     append(&mut c, "b", "INBOX", "", &message("two", "body")).await;
     append(&mut c, "c", "INBOX", "", &message("three", "body")).await;
     assert_eq!(
         c.cmd("d STORE 2:3 +FLAGS (\\Deleted)").await,
         [
-            "* 2 FETCH (FLAGS (\\Deleted) UID 2)",
-            "* 3 FETCH (FLAGS (\\Deleted) UID 3)",
+            "* 2 FETCH (FLAGS (\\Recent \\Deleted) UID 2)",
+            "* 3 FETCH (FLAGS (\\Recent \\Deleted) UID 3)",
             "d OK STORE completed"
         ]
     );
@@ -75,7 +85,10 @@ async fn append_store_expunge() {
     );
     assert_eq!(
         c.cmd("f STORE 1 FLAGS ($Work)").await,
-        ["* 1 FETCH (FLAGS ($Work) UID 1)", "f OK STORE completed"]
+        [
+            "* 1 FETCH (FLAGS (\\Recent $Work) UID 1)",
+            "f OK STORE completed"
+        ]
     );
     assert_eq!(
         c.cmd("g STORE 9 +FLAGS (\\Seen)").await,
@@ -192,7 +205,7 @@ async fn condstore_unchangedsince() {
         .cmd("d STORE 1 (UNCHANGEDSINCE 1000) +FLAGS (\\Seen)")
         .await;
     assert!(
-        lines[0].starts_with("* 1 FETCH (FLAGS (\\Seen) UID 1 MODSEQ ("),
+        lines[0].starts_with("* 1 FETCH (FLAGS (\\Recent \\Seen) UID 1 MODSEQ ("),
         "{lines:?}"
     );
     assert_eq!(lines[1], "d OK STORE completed");

@@ -185,14 +185,14 @@ async fn move_and_copy_restore() {
     let lines = c.cmd("i UID FETCH 1:* (FLAGS BODY.PEEK[])").await;
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
-        lines[0].starts_with("* 1 FETCH (UID 3 FLAGS (\\Flagged $Work) BODY[] "),
+        lines[0].starts_with("* 1 FETCH (UID 3 FLAGS (\\Recent \\Flagged $Work) BODY[] "),
         "{lines:?}"
     );
     assert_eq!(literal(&lines[0]), one);
     c.cmd("j SELECT Archive").await;
     let lines = c.cmd("k FETCH 1 (FLAGS BODY.PEEK[])").await;
     assert!(
-        lines[0].starts_with("* 1 FETCH (FLAGS (\\Seen) BODY[] "),
+        lines[0].starts_with("* 1 FETCH (FLAGS (\\Recent \\Seen) BODY[] "),
         "{lines:?}"
     );
     assert_eq!(literal(&lines[0]), two);

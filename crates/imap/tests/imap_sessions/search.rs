@@ -61,7 +61,10 @@ async fn flag_date_size_and_header_keys() {
         ("KEYWORD $Food", "* SEARCH 2"),
         ("UNKEYWORD $food", "* SEARCH 1 3"),
         ("DELETED", "* SEARCH 3"),
-        ("NEW", "* SEARCH"),
+        // All three came while this session had INBOX selected: recent here (RFC 3501).
+        ("NEW", "* SEARCH 2 3"),
+        ("RECENT", "* SEARCH 1 2 3"),
+        ("OLD", "* SEARCH"),
         ("BEFORE 08-Feb-1994", "* SEARCH 1"),
         ("ON 8-Feb-1994", "* SEARCH 2"),
         ("SINCE 1-Jan-2000", "* SEARCH 3"),

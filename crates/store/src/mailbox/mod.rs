@@ -86,6 +86,10 @@ pub struct MailboxStatus {
     pub messages: u32,
     pub unseen: u32,
     pub deleted: u32,
+    /// Messages no session has been told of yet (IMAP4rev1 \Recent, RFC 3501 §2.3.2).
+    pub recent: u32,
+    /// The highest UID a session has already been told of.
+    pub recent_uid: u32,
     pub size: u64,
     pub uid_next: u32,
     pub uid_validity: u32,
