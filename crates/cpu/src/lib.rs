@@ -147,6 +147,29 @@ impl Budget {
         Ok(out)
     }
 
+    /// Runs `work` — heavy work that happens elsewhere, such as a store read of thousands of
+    /// messages' metadata on the store's own threads — as if it were a slice on the pool: after
+    /// an overspent budget's wait, holding one of the pool's workers, and charged with the time
+    /// it took. So a session's whole heavy command counts against the pool's bound, not only
+    /// the part computed here. `work` must not use the pool itself.
+    pub async fn gate<T>(&mut self, work: impl std::future::Future<Output = T>) -> Result<T, CpuError> {
+        let wait = self.wait();
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let permit = self
+            .pool
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| CpuError::Failed)?;
+        let started = tokio::time::Instant::now();
+        let out = work.await;
+        drop(permit);
+        self.charge(started.elapsed());
+        Ok(out)
+    }
+
     /// Charges work done outside the pool (measured by the caller).
     pub fn charge(&mut self, spent: Duration) {
         self.refill();
@@ -223,5 +246,23 @@ mod tests {
         let started = tokio::time::Instant::now();
         heavy.run(|| ()).await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gated_work_holds_a_worker_and_is_charged() {
+        let pool = CpuPool::new(1);
+        let config = BudgetConfig {
+            burst: Duration::from_millis(100),
+            share: 0.5,
+        };
+        let mut a = Budget::with_pool(config, pool.clone());
+        // While a's gated work runs, the pool's only worker is taken.
+        let held = a.gate(async {
+            let other = tokio::time::timeout(Duration::from_millis(10), pool.run(|| ()));
+            assert!(other.await.is_err(), "the worker should be taken");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        });
+        held.await.unwrap();
+        assert!(a.wait() > Duration::ZERO, "the gated time was charged");
     }
 }

@@ -3,6 +3,7 @@
 //! BODYSTRUCTURE come from the stored facts; section bytes from the blob.
 
 use crate::cmd::changes::{fetch_flags, shows_recent};
+use crate::cmd::search::cpu_failed;
 use crate::error::ImapError;
 use crate::facts::{body_structure, date_time, envelope};
 use crate::section::{BinaryError, apply_partial, binary_bytes, section_bytes, slice};
@@ -106,7 +107,8 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
     // What is already queued goes first, so the streamed pieces keep the response order.
     let mut out = std::mem::take(&mut s.out);
     let sink = s.sink.clone();
-    let State::Selected(selected) = &mut s.state else {
+    let Session { state, budget, .. } = s;
+    let State::Selected(selected) = state else {
         return Err(ImapError::bad("no mailbox selected"));
     };
     if let Some(since) = cmd.changed_since
@@ -125,14 +127,20 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
         );
     }
     let mut unsent = 0u64;
+    // A FETCH of more than a batch is heavy work: its store reads hold a pool worker and count
+    // against the session's budget, so a few clients fetching whole mailboxes can't take the
+    // machine from everyone else. Smaller ones never wait.
+    let heavy = indices.len() > META_BATCH;
     for batch in indices.chunks(META_BATCH) {
         let batch_uids = selected.view.uids(batch);
         let metas: HashMap<u32, MessageMeta> = if needs_meta {
-            crate::virtual_folder::message_meta(store.as_ref(), selected, &batch_uids)
-                .await?
-                .into_iter()
-                .map(|m| (m.uid, m))
-                .collect()
+            let read = crate::virtual_folder::message_meta(store.as_ref(), selected, &batch_uids);
+            let metas = if heavy {
+                budget.gate(read).await.map_err(cpu_failed)??
+            } else {
+                read.await?
+            };
+            metas.into_iter().map(|m| (m.uid, m)).collect()
         } else {
             HashMap::new()
         };
@@ -167,7 +175,12 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
                     .filter_map(|uid| metas.get(uid).map(|m| (*uid, m.blob)))
                     .collect();
                 let hashes: Vec<_> = wanted.iter().map(|(_, h)| *h).collect();
-                let bytes = store.read_blobs(&hashes).await?;
+                let read = store.read_blobs(&hashes);
+                let bytes = if heavy {
+                    budget.gate(read).await.map_err(cpu_failed)??
+                } else {
+                    read.await?
+                };
                 blobs.extend(wanted.iter().map(|(uid, _)| *uid).zip(bytes));
                 unsent += body_bytes;
             }

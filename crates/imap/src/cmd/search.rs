@@ -248,30 +248,44 @@ pub(crate) async fn run(
     let slice_len = (SLICE_EVALUATIONS / need.keys.max(1)).clamp(1, META_BATCH);
     let all: Vec<usize> = (0..selected.view.messages.len()).collect();
     let mut out = Vec::new();
+    // Over a large mailbox the reads are heavy work too: they hold a pool worker and count
+    // against the session's budget, like the evaluation.
+    let heavy = all.len() > META_BATCH;
     for batch in all.chunks(META_BATCH) {
-        let mut metas: HashMap<u32, MessageMeta> = if need.meta {
-            crate::virtual_folder::message_meta(store, selected, &selected.view.uids(batch))
-                .await?
-                .into_iter()
-                .map(|m| (m.uid, m))
-                .collect()
-        } else {
-            HashMap::new()
+        let read = async {
+            let metas = if need.meta {
+                crate::virtual_folder::message_meta(store, selected, &selected.view.uids(batch))
+                    .await?
+            } else {
+                Vec::new()
+            };
+            let mut headers: HashMap<u32, Bytes> = HashMap::new();
+            if need.header {
+                for meta in &metas {
+                    let body = &meta.facts.body;
+                    let blob = store.read_blob(&meta.blob).await?;
+                    if let Some(h) = crate::section::slice(&blob, body.header_start, body.body_start)
+                    {
+                        headers.insert(meta.uid, h);
+                    }
+                }
+            }
+            Ok::<_, ImapError>((metas, headers))
         };
+        let (metas, mut headers) = if heavy {
+            budget.gate(read).await.map_err(cpu_failed)??
+        } else {
+            read.await?
+        };
+        let mut metas: HashMap<u32, MessageMeta> =
+            metas.into_iter().map(|m| (m.uid, m)).collect();
         let mut items = Vec::with_capacity(batch.len());
         for &index in batch {
             let Some(summary) = selected.view.messages.get(index) else {
                 continue;
             };
             let meta = metas.remove(&summary.uid);
-            let header = match (need.header, &meta) {
-                (true, Some(meta)) => {
-                    let body = &meta.facts.body;
-                    let blob = store.read_blob(&meta.blob).await?;
-                    crate::section::slice(&blob, body.header_start, body.body_start)
-                }
-                _ => None,
-            };
+            let header = headers.remove(&summary.uid);
             items.push(Candidate {
                 index,
                 recent: crate::cmd::changes::shows_recent(&selected.view, summary.uid, enabled),

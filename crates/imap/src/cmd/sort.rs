@@ -20,13 +20,22 @@ async fn selected_metas(
     criteria: &SearchKey,
 ) -> Result<(Vec<(usize, MessageMeta)>, Option<u64>), ImapError> {
     let (indices, modseq) = run(s, criteria).await?;
-    let State::Selected(selected) = &s.state else {
+    let Session {
+        state,
+        shared,
+        budget,
+        ..
+    } = s;
+    let State::Selected(selected) = &*state else {
         return Err(ImapError::bad("no mailbox selected"));
     };
     let uids = selected.view.uids(&indices);
     let mut metas: HashMap<u32, MessageMeta> = HashMap::new();
+    // Reading the metadata of a large mailbox is heavy work: it holds a pool worker and
+    // counts against the session's budget.
     for chunk in uids.chunks(512) {
-        for meta in crate::virtual_folder::message_meta(s.store(), selected, chunk).await? {
+        let read = crate::virtual_folder::message_meta(shared.store.as_ref(), selected, chunk);
+        for meta in budget.gate(read).await.map_err(cpu_failed)?? {
             metas.insert(meta.uid, meta);
         }
     }
