@@ -152,7 +152,10 @@ impl Budget {
     /// an overspent budget's wait, holding one of the pool's workers, and charged with the time
     /// it took. So a session's whole heavy command counts against the pool's bound, not only
     /// the part computed here. `work` must not use the pool itself.
-    pub async fn gate<T>(&mut self, work: impl std::future::Future<Output = T>) -> Result<T, CpuError> {
+    pub async fn gate<T>(
+        &mut self,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, CpuError> {
         let wait = self.wait();
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;

@@ -264,7 +264,8 @@ pub(crate) async fn run(
                 for meta in &metas {
                     let body = &meta.facts.body;
                     let blob = store.read_blob(&meta.blob).await?;
-                    if let Some(h) = crate::section::slice(&blob, body.header_start, body.body_start)
+                    if let Some(h) =
+                        crate::section::slice(&blob, body.header_start, body.body_start)
                     {
                         headers.insert(meta.uid, h);
                     }
@@ -277,8 +278,7 @@ pub(crate) async fn run(
         } else {
             read.await?
         };
-        let mut metas: HashMap<u32, MessageMeta> =
-            metas.into_iter().map(|m| (m.uid, m)).collect();
+        let mut metas: HashMap<u32, MessageMeta> = metas.into_iter().map(|m| (m.uid, m)).collect();
         let mut items = Vec::with_capacity(batch.len());
         for &index in batch {
             let Some(summary) = selected.view.messages.get(index) else {

@@ -5,6 +5,7 @@ mod common;
 
 mod changes;
 mod compress;
+mod conformance;
 mod fetch;
 mod limits;
 mod mailboxes;

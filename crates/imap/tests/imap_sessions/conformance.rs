@@ -1,0 +1,275 @@
+//! One transcript per fix found by Dovecot's imaptest compliance set (issue 12): each fails
+//! without its fix. The imaptest group it comes from is named above each test.
+
+use crate::common;
+use common::*;
+
+/// Appends `raw` (LF line ends become CRLF) to INBOX and selects it.
+async fn with(raw: &str) -> (TestServer, Client) {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    let msg = raw.replace('\n', "\r\n");
+    let lines = append(&mut c, "a", "INBOX", "", &msg).await;
+    assert!(lines.last().unwrap().starts_with("a OK"), "{lines:?}");
+    c.cmd("s SELECT INBOX").await;
+    (srv, c)
+}
+
+/// fetch-body-message-rfc822*: part 1 of a message/rfc822 message is the whole message inside;
+/// 1.HEADER and 1.TEXT are its header and body (the epilogue included), 1.1 its first part.
+#[tokio::test]
+async fn message_rfc822_part_numbers() {
+    let (_srv, mut c) = with(
+        "From: a@example.test\nContent-Type: message/rfc822\n\nFrom: sub@example.test\nSubject: inner\nContent-Type: multipart/mixed; boundary=\"b\"\n\npre\n--b\n\nfirst\n--b--\nepilogue\n",
+    )
+    .await;
+    let inner = "From: sub@example.test\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\npre\r\n--b\r\n\r\nfirst\r\n--b--\r\nepilogue\r\n";
+    let lines = c.cmd("f FETCH 1 (BODY.PEEK[1])").await;
+    assert_eq!(
+        lines[0],
+        format!("* 1 FETCH (BODY[1] {{{}}}\r\n{inner})", inner.len())
+    );
+    let lines = c.cmd("g FETCH 1 (BODY.PEEK[1.HEADER])").await;
+    assert!(
+        lines[0].starts_with("* 1 FETCH (BODY[1.HEADER] {"),
+        "{lines:?}"
+    );
+    assert!(lines[0].ends_with("boundary=\"b\"\r\n\r\n)"), "{lines:?}");
+    let lines = c.cmd("h FETCH 1 (BODY.PEEK[1.TEXT])").await;
+    assert!(lines[0].ends_with("--b--\r\nepilogue\r\n)"), "{lines:?}");
+    let lines = c.cmd("i FETCH 1 (BODY.PEEK[1.1])").await;
+    assert_eq!(lines[0], "* 1 FETCH (BODY[1.1] {5}\r\nfirst)");
+}
+
+/// search-date: SENT* look at the Date header's own calendar day, not its day in UTC.
+#[tokio::test]
+async fn sent_dates_disregard_time_and_zone() {
+    let (_srv, mut c) =
+        with("From: a@example.test\nDate: Sun, 25 Mar 2007 00:30:00 +0200\n\nx\n").await;
+    assert_eq!(c.cmd("a SEARCH SENTON 25-Mar-2007").await[0], "* SEARCH 1");
+    assert_eq!(c.cmd("b SEARCH SENTON 24-Mar-2007").await[0], "* SEARCH");
+    assert_eq!(
+        c.cmd("c SEARCH SENTBEFORE 25-Mar-2007").await[0],
+        "* SEARCH"
+    );
+    assert_eq!(
+        c.cmd("d SEARCH SENTSINCE 25-Mar-2007").await[0],
+        "* SEARCH 1"
+    );
+}
+
+/// fetch-envelope, search-addresses, sort-addresses: groups in the envelope have nothing but
+/// their members; a bare word gets MISSING_DOMAIN; group names are searched and sorted on.
+#[tokio::test]
+async fn envelope_groups() {
+    let (_srv, mut c) = with(
+        "From: a@example.test\nTo: d\nCc: group:;, group2: (foo) ;\nBcc: team: x@example.test;\n\nx\n",
+    )
+    .await;
+    let lines = c.cmd("f FETCH 1 ENVELOPE").await;
+    assert!(
+        lines[0].contains(
+            "((NIL NIL \"d\" \"MISSING_DOMAIN\")) ((NIL NIL \"group\" NIL)(NIL NIL NIL NIL)(NIL NIL \"group2\" NIL)(NIL NIL NIL NIL)) ((NIL NIL \"team\" NIL)(NIL NIL \"x\" \"example.test\")(NIL NIL NIL NIL))"
+        ),
+        "{lines:?}"
+    );
+    assert_eq!(c.cmd("g SEARCH CC group2").await[0], "* SEARCH 1");
+    assert_eq!(c.cmd("h SEARCH BCC team").await[0], "* SEARCH 1");
+}
+
+/// sort-subject: base subjects by RFC 5256 §2.1, folded so `[` and `_` sort after letters.
+#[tokio::test]
+async fn sort_by_base_subject() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    for (i, subject) in [
+        "re: [fwd: [fwd: re: [fwd: babylon]]]",
+        "_",
+        "[xyz]",
+        "Re: apple",
+        "Fwd: [list] cherry",
+    ]
+    .iter()
+    .enumerate()
+    {
+        append(
+            &mut c,
+            &format!("a{i}"),
+            "INBOX",
+            "",
+            &message(subject, "x"),
+        )
+        .await;
+    }
+    c.cmd("s SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("t SORT (SUBJECT) UTF-8 ALL").await[0],
+        "* SORT 4 1 5 3 2"
+    );
+}
+
+/// thread: REFERENCES step 1C breaks an existing parent link before it links anew.
+#[tokio::test]
+async fn thread_references_relinks() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    let msgs = [
+        "Message-ID: <a@b>\r\nSubject: one\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n1\r\n",
+        "Message-ID: <b@b>\r\nReferences: <a@b> <c@b>\r\nSubject: two\r\nDate: Mon, 1 Jan 2024 11:00:00 +0000\r\n\r\n2\r\n",
+        "Message-ID: <c@b>\r\nReferences: <b@b>\r\nSubject: three\r\nDate: Mon, 1 Jan 2024 09:00:00 +0000\r\n\r\n3\r\n",
+    ];
+    for (i, m) in msgs.iter().enumerate() {
+        append(&mut c, &format!("a{i}"), "INBOX", "", m).await;
+    }
+    c.cmd("s SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("t THREAD REFERENCES UTF-8 ALL").await[0],
+        "* THREAD (3 2)(1)"
+    );
+}
+
+/// fetch-binary-mime-qp: trailing blanks on a quoted-printable line are padding, and `=`
+/// with blanks after it is still a soft line break.
+#[tokio::test]
+async fn quoted_printable_padding() {
+    let (_srv, mut c) = with(
+        "From: a@example.test\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nhello  \nfoo = \nbar\n",
+    )
+    .await;
+    assert_eq!(
+        c.cmd("f FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])").await[0],
+        "* 1 FETCH (BINARY[1] {16}\r\nhello\r\nfoo bar\r\n BINARY.SIZE[1] 16)"
+    );
+}
+
+/// id: a command line of RFC 2971's largest ID (30 pairs of 30 and 1,024 octets).
+#[tokio::test]
+async fn largest_id_is_accepted() {
+    let srv = start().await;
+    let (mut c, _) = Client::connect(srv.addr).await;
+    let pairs: Vec<String> = (0..30)
+        .map(|i| format!("\"{:0>30}\" \"{}\"", i, "v".repeat(1024)))
+        .collect();
+    let lines = c.cmd(&format!("i ID ({})", pairs.join(" "))).await;
+    assert_eq!(lines.last().unwrap(), "i OK ID completed");
+}
+
+/// atoms: a name that is a fine astring but not modified UTF-7 is NO, not BAD; such a pattern
+/// lists nothing.
+#[tokio::test]
+async fn names_that_are_not_modified_utf7() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    let lines = c.cmd("a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}").await;
+    assert_eq!(
+        lines,
+        ["a NO [CANNOT] mailbox name is not valid modified UTF-7"]
+    );
+    assert_eq!(c.cmd("b LIST \"\" &foo%").await, ["b OK LIST completed"]);
+}
+
+/// subscribe: LSUB with `%` stops at an unsubscribed parent and shows it \Noselect.
+#[tokio::test]
+async fn lsub_percent_shows_unsubscribed_parents() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    c.cmd("a CREATE top/child").await;
+    c.cmd("b SUBSCRIBE top/child").await;
+    assert_eq!(
+        c.cmd("c LSUB \"\" %").await,
+        [
+            "* LSUB () \"/\" INBOX",
+            "* LSUB () \"/\" Archive",
+            "* LSUB () \"/\" Drafts",
+            "* LSUB () \"/\" Junk",
+            "* LSUB () \"/\" Sent",
+            "* LSUB () \"/\" Trash",
+            "* LSUB (\\Noselect) \"/\" top",
+            "c OK LSUB completed"
+        ]
+    );
+}
+
+/// move: MOVE into the selected mailbox gives new UIDs.
+#[tokio::test]
+async fn move_into_the_selected_mailbox() {
+    let (_srv, mut c) = with("From: a@example.test\n\nx\n").await;
+    let lines = c.cmd("m MOVE 1 INBOX").await;
+    assert!(lines[0].starts_with("* OK [COPYUID "), "{lines:?}");
+    assert!(lines[0].ends_with(" 1 2] moved"), "{lines:?}");
+    assert!(lines.contains(&"* 1 EXPUNGE".to_string()), "{lines:?}");
+    assert!(lines.contains(&"* 1 EXISTS".to_string()), "{lines:?}");
+    assert_eq!(c.cmd("u UID SEARCH ALL").await[0], "* SEARCH 2");
+}
+
+/// select, copy, search-flags: \Recent for IMAP4rev1 — the first session to SELECT takes the
+/// new messages over; EXAMINE only looks.
+#[tokio::test]
+async fn recent_belongs_to_the_first_session() {
+    let srv = start().await;
+    let mut a = Client::login(srv.addr).await;
+    append(&mut a, "a1", "INBOX", "", &message("one", "x")).await;
+    append(&mut a, "a2", "INBOX", "", &message("two", "x")).await;
+    let mut looker = Client::login(srv.addr).await;
+    assert!(
+        looker
+            .cmd("e EXAMINE INBOX")
+            .await
+            .contains(&"* 2 RECENT".to_string())
+    );
+    let lines = a.cmd("s SELECT INBOX").await;
+    assert!(lines.contains(&"* 2 RECENT".to_string()), "{lines:?}");
+    assert_eq!(a.cmd("r SEARCH RECENT").await[0], "* SEARCH 1 2");
+    let mut b = Client::login(srv.addr).await;
+    let lines = b.cmd("s SELECT INBOX").await;
+    assert!(lines.contains(&"* 0 RECENT".to_string()), "{lines:?}");
+    assert_eq!(b.cmd("r SEARCH OLD").await[0], "* SEARCH 1 2");
+    // IMAP4rev2 has no \Recent (RFC 9051 §2.3.2).
+    let mut v2 = Client::login(srv.addr).await;
+    v2.cmd("e ENABLE IMAP4rev2").await;
+    append(&mut v2, "v", "INBOX", "", &message("three", "x")).await;
+    let lines = v2.cmd("s SELECT INBOX").await;
+    assert!(!lines.iter().any(|l| l.ends_with("RECENT")), "{lines:?}");
+}
+
+/// The only error of imaptest's stress runs: a keyword another session set appears in a
+/// FETCH only after FLAGS has announced it.
+#[tokio::test]
+async fn new_keywords_are_announced_first() {
+    let (srv, mut c) = with("From: a@example.test\n\nx\n").await;
+    let mut other = Client::select(srv.addr, "INBOX").await;
+    other.cmd("k STORE 1 +FLAGS ($Label1)").await;
+    let lines = c.cmd("n NOOP").await;
+    assert!(
+        lines[0].starts_with("* FLAGS (") && lines[0].contains("$Label1"),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("* OK [PERMANENTFLAGS ("), "{lines:?}");
+    assert!(lines[2].starts_with("* 1 FETCH (FLAGS ("), "{lines:?}");
+}
+
+/// append-binary: a binary part with NUL is stored base64, so BODY[1] is plain text and
+/// BINARY[1] gives the bytes back.
+#[tokio::test]
+async fn binary_parts_with_nul() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    let msg = b"From: a@example.test\r\nMime-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\xed\n\r\n";
+    c.send(&format!("a APPEND INBOX ~{{{}+}}\r\n", msg.len()))
+        .await;
+    c.send_bytes(msg).await;
+    c.send("\r\n").await;
+    assert!(
+        c.until_tagged("a")
+            .await
+            .last()
+            .unwrap()
+            .starts_with("a OK")
+    );
+    c.cmd("s SELECT INBOX").await;
+    let lines = c.cmd("f FETCH 1 (BODY.PEEK[1] BINARY.SIZE[1])").await;
+    assert_eq!(
+        lines[0],
+        "* 1 FETCH (BODY[1] {10}\r\nAO0KDQo=\r\n BINARY.SIZE[1] 5)"
+    );
+}
