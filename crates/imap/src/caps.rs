@@ -1,10 +1,9 @@
 //! The CAPABILITY list. Only what works is advertised; the reason an extension is absent is
 //! written here (habit 12).
 //!
-//! Not advertised: NOTIFY and METADATA
-//! (not implemented), QUOTASET (quotas are set by the administrator), ESORT/CONTEXT (RFC 5267,
-//! not implemented), LITERAL- (LITERAL+ is offered instead: the framer takes any
-//! non-synchronizing literal up to the literal limit).
+//! Not advertised: NOTIFY and METADATA (not implemented), URLAUTH (not implemented),
+//! QUOTASET (quotas are set by the administrator), LITERAL- (LITERAL+ is offered instead: the
+//! framer takes any non-synchronizing literal up to the literal limit).
 
 use mailroom_imap_proto::Capability;
 use mailroom_imap_proto::NonEmpty;
@@ -51,6 +50,10 @@ pub(crate) fn capabilities(ctx: &CapsContext) -> Option<NonEmpty<Capability>> {
             "BINARY",
             "OBJECTID",
             "ESEARCH",
+            "ESORT",
+            "CONTEXT=SEARCH",
+            "CONTEXT=SORT",
+            "PARTIAL",
             "SEARCHRES",
             "WITHIN",
             "SAVEDATE",

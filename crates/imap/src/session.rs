@@ -80,6 +80,8 @@ pub(crate) struct Selected {
     /// The "Recently Deleted" virtual folder: `mailbox` is a stand-in, the view holds
     /// recovery ids, and the store is reached through `virtual_folder` only.
     pub recently_deleted: bool,
+    /// Results kept up to date by RETURN (UPDATE) (RFC 5267): they end with the selection.
+    pub contexts: Vec<crate::cmd::context::ResultContext>,
 }
 
 /// RFC 9051 §3: the session states; each variant owns what only it may use.
@@ -230,7 +232,8 @@ fn legal_in(body: &CommandBody) -> Legal {
         | C::Copy(_)
         | C::Move(_)
         | C::Sort(_)
-        | C::Thread(_) => Legal::Selected,
+        | C::Thread(_)
+        | C::CancelUpdate(_) => Legal::Selected,
     }
 }
 
@@ -352,6 +355,7 @@ impl Session {
                 if report && !matches!(done.flow, Flow::Idle(_) | Flow::Sasl(_)) {
                     self.report_changes().await;
                 }
+                cmd::context::report_updates(self).await;
                 if matches!(done.flow, Flow::Idle(_) | Flow::Sasl(_)) {
                     // The tagged answer comes when the exchange ends.
                     return done.flow;

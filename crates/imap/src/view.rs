@@ -123,6 +123,19 @@ impl View {
 }
 
 /// Compresses ascending numbers into a sequence set (`1:3,7`); `None` when empty.
+/// The numbers as a set in the order given (SORT results): only ascending neighbours are
+/// joined into ranges.
+pub(crate) fn ordered_sequence_set(numbers: &[u32]) -> Option<SequenceSet> {
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for &n in numbers.iter().filter(|n| **n > 0) {
+        match ranges.last_mut() {
+            Some((_, high)) if high.checked_add(1) == Some(n) => *high = n,
+            _ => ranges.push((n, n)),
+        }
+    }
+    SequenceSet::from_ranges(ranges)
+}
+
 pub(crate) fn to_sequence_set(numbers: &[u32]) -> Option<SequenceSet> {
     let mut sorted: Vec<u32> = numbers.iter().copied().filter(|n| *n > 0).collect();
     sorted.sort_unstable();

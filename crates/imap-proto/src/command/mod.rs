@@ -112,6 +112,8 @@ pub enum CommandBody {
     Unauthenticate,
     /// RFC 5465.
     Notify(Notify),
+    /// RFC 5267 §4.2: stop updating the search or sort result of the command so tagged.
+    CancelUpdate(NonEmpty<Vec<u8>>),
 }
 
 impl CommandBody {
@@ -164,6 +166,7 @@ impl CommandBody {
             CommandBody::Compress(_) => "COMPRESS",
             CommandBody::Unauthenticate => "UNAUTHENTICATE",
             CommandBody::Notify(_) => "NOTIFY",
+            CommandBody::CancelUpdate(_) => "CANCELUPDATE",
         }
     }
 }
@@ -276,6 +279,14 @@ fn parse_body(c: &mut Cursor) -> PResult<CommandBody> {
         "COMPRESS" => CommandBody::Compress(session::parse_compress(c)?),
         "UNAUTHENTICATE" => CommandBody::Unauthenticate,
         "NOTIFY" => CommandBody::Notify(Notify::parse(c)?),
+        "CANCELUPDATE" => {
+            c.sp()?;
+            let mut tags = NonEmpty::new(c.string()?);
+            while c.eat(b' ')? {
+                tags.push(c.string()?);
+            }
+            CommandBody::CancelUpdate(tags)
+        }
         _ => return Err(ParseError::UnknownCommand(name).into()),
     };
     Ok(body)
@@ -377,6 +388,12 @@ impl CommandBody {
                 out.str("GETQUOTA ").astring(root);
             }
             CommandBody::Notify(n) => n.encode(out),
+            CommandBody::CancelUpdate(tags) => {
+                out.str("CANCELUPDATE");
+                for tag in tags.iter() {
+                    out.sp().string(tag);
+                }
+            }
             CommandBody::SetQuota { root, limits } => quota::encode_setquota(out, root, limits),
             CommandBody::Compress(algorithm) => {
                 out.str("COMPRESS ").display(algorithm);

@@ -95,7 +95,8 @@ pub enum EntryType {
     All,
 }
 
-/// ESEARCH `search-return-opt` (RFC 4731 §3.1, RFC 5182 `SAVE`).
+/// ESEARCH `search-return-opt` (RFC 4731 §3.1, RFC 5182 `SAVE`, RFC 5267 `UPDATE`,
+/// RFC 9394 `PARTIAL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SearchReturn {
     Min,
@@ -103,6 +104,63 @@ pub enum SearchReturn {
     All,
     Count,
     Save,
+    /// Keep the result up to date with ADDTO / REMOVEFROM (CONTEXT=SEARCH, CONTEXT=SORT).
+    Update,
+    Partial(PartialRange),
+}
+
+/// RFC 9394 `partial-range`: the results `first..=last` in order, counted from 1 at the
+/// start, or (both negative) from -1 at the end. Kept with the smaller magnitude first, as
+/// the response repeats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartialRange {
+    pub first: i64,
+    pub last: i64,
+}
+
+impl PartialRange {
+    /// `nz-number ":" nz-number` or `"-" nz-number ":-" nz-number`.
+    fn parse(c: &mut Cursor) -> PResult<Self> {
+        let negative = c.eat(b'-')?;
+        let a = i64::from(c.nz_number()?.get());
+        if !c.eat(b':')? {
+            return c.syntax("partial-range: low:high");
+        }
+        if negative && !c.eat(b'-')? {
+            return c.syntax("partial-range: -low:-high");
+        }
+        let b = i64::from(c.nz_number()?.get());
+        let (low, high) = (a.min(b), a.max(b));
+        Ok(if negative {
+            PartialRange {
+                first: -low,
+                last: -high,
+            }
+        } else {
+            PartialRange {
+                first: low,
+                last: high,
+            }
+        })
+    }
+
+    /// The 0-based positions `start..end` the range selects of `len` results.
+    pub fn positions(&self, len: usize) -> std::ops::Range<usize> {
+        let len_i = len as i64;
+        let (from, to) = if self.first > 0 {
+            (self.first - 1, self.last)
+        } else {
+            (len_i + self.last, len_i + self.first + 1)
+        };
+        let clamp = |v: i64| v.clamp(0, len_i) as usize;
+        clamp(from)..clamp(to).max(clamp(from))
+    }
+}
+
+impl std::fmt::Display for PartialRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.first, self.last)
+    }
 }
 
 /// A SEARCH or UID SEARCH command.
@@ -174,7 +232,12 @@ pub(crate) fn parse_return_opts(c: &mut Cursor) -> PResult<Option<Vec<SearchRetu
             "ALL" => SearchReturn::All,
             "COUNT" => SearchReturn::Count,
             "SAVE" => SearchReturn::Save,
-            _ => return c.syntax("MIN, MAX, ALL, COUNT or SAVE"),
+            "UPDATE" => SearchReturn::Update,
+            "PARTIAL" => {
+                c.sp()?;
+                SearchReturn::Partial(PartialRange::parse(c)?)
+            }
+            _ => return c.syntax("MIN, MAX, ALL, COUNT, SAVE, UPDATE or PARTIAL"),
         })
     })?;
     c.sp()?;
@@ -184,13 +247,15 @@ pub(crate) fn parse_return_opts(c: &mut Cursor) -> PResult<Option<Vec<SearchRetu
 pub(crate) fn encode_return_opts(out: &mut Out, opts: Option<&[SearchReturn]>) {
     if let Some(opts) = opts {
         out.str(" RETURN ").list(opts, |out, opt| {
-            out.str(match opt {
-                SearchReturn::Min => "MIN",
-                SearchReturn::Max => "MAX",
-                SearchReturn::All => "ALL",
-                SearchReturn::Count => "COUNT",
-                SearchReturn::Save => "SAVE",
-            });
+            match opt {
+                SearchReturn::Min => out.str("MIN"),
+                SearchReturn::Max => out.str("MAX"),
+                SearchReturn::All => out.str("ALL"),
+                SearchReturn::Count => out.str("COUNT"),
+                SearchReturn::Save => out.str("SAVE"),
+                SearchReturn::Update => out.str("UPDATE"),
+                SearchReturn::Partial(range) => out.str("PARTIAL ").display(range),
+            };
         });
     }
 }

@@ -128,6 +128,21 @@ pub enum ESearchItem {
     All(SequenceSet),
     Count(u32),
     ModSeq(NonZeroU64),
+    /// RFC 9394: the range asked for and the results in it (NIL when none).
+    Partial {
+        range: crate::command::search::PartialRange,
+        set: Option<SequenceSet>,
+    },
+    /// RFC 5267 §4.3: results that joined an updated context, from `position` on.
+    AddTo {
+        position: u32,
+        set: SequenceSet,
+    },
+    /// RFC 5267 §4.3: results that left it.
+    RemoveFrom {
+        position: u32,
+        set: SequenceSet,
+    },
 }
 
 /// `quota_resource = resource-name SP resource-usage SP resource-limit`.
@@ -211,6 +226,26 @@ impl Data {
                         ESearchItem::All(set) => out.str(" ALL ").display(set),
                         ESearchItem::Count(n) => out.str(" COUNT ").display(n),
                         ESearchItem::ModSeq(n) => out.str(" MODSEQ ").display(n),
+                        ESearchItem::Partial { range, set } => {
+                            out.str(" PARTIAL (").display(range).sp();
+                            match set {
+                                Some(set) => out.display(set),
+                                None => out.str("NIL"),
+                            };
+                            out.raw(b")")
+                        }
+                        ESearchItem::AddTo { position, set } => out
+                            .str(" ADDTO (")
+                            .display(position)
+                            .sp()
+                            .display(set)
+                            .raw(b")"),
+                        ESearchItem::RemoveFrom { position, set } => out
+                            .str(" REMOVEFROM (")
+                            .display(position)
+                            .sp()
+                            .display(set)
+                            .raw(b")"),
                     };
                 }
             }

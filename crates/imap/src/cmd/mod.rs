@@ -4,6 +4,7 @@ pub(crate) mod any;
 pub(crate) mod append;
 pub(crate) mod auth;
 pub(crate) mod changes;
+pub(crate) mod context;
 pub(crate) mod copy;
 pub(crate) mod fetch;
 pub(crate) mod list;
@@ -69,7 +70,8 @@ pub(crate) async fn dispatch(
         C::GetQuota { root } => quota::get_quota(s, root).await,
         C::GetQuotaRoot(m) => quota::get_quota_root(s, m).await,
         C::SetQuota { .. } => quota::set_quota(),
-        C::Sort(sort) => sort::sort(s, sort).await,
+        C::Sort(sort) => sort::sort(s, tag, sort).await,
+        C::CancelUpdate(tags) => context::cancel(s, &tags),
         C::Thread(thread) => sort::thread(s, thread).await,
         C::Compress(algorithm) => any::compress(s, algorithm),
         other => Err(ImapError::bad(format!("{} is not supported", other.name()))),

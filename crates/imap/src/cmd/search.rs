@@ -8,7 +8,6 @@ use crate::search::{
     Context, Message, Needs, TextHits, TextQuery, matches, needs, text, uses_modseq,
 };
 use crate::session::{Done, Session, State};
-use crate::view::to_sequence_set;
 use bytes::Bytes;
 use mailroom_imap_proto::Tag;
 use mailroom_imap_proto::command::search::{Search, SearchKey, SearchReturn};
@@ -106,15 +105,11 @@ pub(crate) async fn search(s: &mut Session, tag: &Tag, cmd: Search) -> Result<Do
             return Ok(Done::ok(text));
         }
     }
-    let mut items = Vec::new();
-    for opt in &opts {
-        match opt {
-            SearchReturn::Min => items.extend(min.map(ESearchItem::Min)),
-            SearchReturn::Max => items.extend(max.map(ESearchItem::Max)),
-            SearchReturn::All => items.extend(to_sequence_set(&ids).map(ESearchItem::All)),
-            SearchReturn::Count => items.push(ESearchItem::Count(ids.len() as u32)),
-            SearchReturn::Save => {}
-        }
+    let mut items = crate::cmd::context::result_items(&ids, false, &opts);
+    if opts.contains(&SearchReturn::Update) {
+        // CONTEXT=SEARCH (RFC 5267 §4): the result is kept and its changes reported.
+        let numbered = crate::cmd::context::numbered(s, &indices);
+        crate::cmd::context::keep(s, tag, cmd.uid, criteria.clone(), None, numbered);
     }
     if !ids.is_empty() {
         // RFC 7162 §3.1.5 with RFC 4731: with only MIN and/or MAX returned, MODSEQ is the

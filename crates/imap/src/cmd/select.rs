@@ -145,6 +145,7 @@ pub(crate) async fn select(
         view,
         events,
         recently_deleted,
+        contexts: Vec::new(),
     }));
     let code = if read_only {
         Code::ReadOnly

@@ -1,14 +1,16 @@
 //! SORT (RFC 5256 §3, DISPLAYFROM/DISPLAYTO from RFC 5957) and THREAD (RFC 5256 §3) over the
 //! messages a SEARCH program selects; keys come from the stored facts.
 
+use crate::cmd::context::result_items;
 use crate::cmd::search::{check_charset, cpu_failed, run};
 use crate::error::ImapError;
 use crate::session::{Done, Session, State};
 use crate::subject::base_subject;
 use crate::thread::{Item, ordered_subject, references};
-use mailroom_imap_proto::command::search::SearchKey;
+use mailroom_imap_proto::Tag;
+use mailroom_imap_proto::command::search::{SearchKey, SearchReturn};
 use mailroom_imap_proto::command::sort::{Sort, SortCriterion, SortKey, Thread, ThreadAlgorithm};
-use mailroom_imap_proto::response::{Data, Response};
+use mailroom_imap_proto::response::{Data, ESearch, ESearchItem, Response};
 use mailroom_store::MessageMeta;
 use mailroom_store::facts::EnvelopeAddress;
 use std::collections::HashMap;
@@ -20,6 +22,14 @@ async fn selected_metas(
     criteria: &SearchKey,
 ) -> Result<(Vec<(usize, MessageMeta)>, Option<u64>), ImapError> {
     let (indices, modseq) = run(s, criteria).await?;
+    Ok((metas_of(s, &indices).await?, modseq))
+}
+
+/// The metadata of view indices, in the order given.
+async fn metas_of(
+    s: &mut Session,
+    indices: &[usize],
+) -> Result<Vec<(usize, MessageMeta)>, ImapError> {
     let Session {
         state,
         shared,
@@ -29,7 +39,7 @@ async fn selected_metas(
     let State::Selected(selected) = &*state else {
         return Err(ImapError::bad("no mailbox selected"));
     };
-    let uids = selected.view.uids(&indices);
+    let uids = selected.view.uids(indices);
     let mut metas: HashMap<u32, MessageMeta> = HashMap::new();
     // Reading the metadata of a large mailbox is heavy work: it holds a pool worker and
     // counts against the session's budget.
@@ -39,14 +49,27 @@ async fn selected_metas(
             metas.insert(meta.uid, meta);
         }
     }
-    let out = indices
-        .into_iter()
-        .filter_map(|i| {
+    Ok(indices
+        .iter()
+        .filter_map(|&i| {
             let uid = selected.view.messages.get(i)?.uid;
             metas.remove(&uid).map(|m| (i, m))
         })
-        .collect();
-    Ok((out, modseq))
+        .collect())
+}
+
+/// View indices in the order of `criteria` (RFC 5256 §3), on the CPU pool.
+pub(crate) async fn sorted_indices(
+    s: &mut Session,
+    indices: &[usize],
+    criteria: &[SortCriterion],
+) -> Result<Vec<usize>, ImapError> {
+    let messages = metas_of(s, indices).await?;
+    let order = criteria.to_vec();
+    s.budget
+        .run(move || sort_order(messages, &order))
+        .await
+        .map_err(cpu_failed)
 }
 
 /// RFC 5256 §2.2: the sent date, else the internal date.
@@ -118,12 +141,9 @@ fn sort_value(key: SortKey, m: &MessageMeta) -> SortValue {
     }
 }
 
-/// The ids of `messages` in the order of `criteria` (RFC 5256 §3), ties by sequence number.
-fn sorted_ids(
-    messages: Vec<(usize, MessageMeta)>,
-    criteria: &[SortCriterion],
-    uid: bool,
-) -> Vec<NonZeroU32> {
+/// The view indices of `messages` in the order of `criteria` (RFC 5256 §3), ties by sequence
+/// number.
+fn sort_order(messages: Vec<(usize, MessageMeta)>, criteria: &[SortCriterion]) -> Vec<usize> {
     let mut items: Vec<(usize, u32, Vec<SortValue>)> = messages
         .into_iter()
         .map(|(i, m)| {
@@ -139,30 +159,46 @@ fn sorted_ids(
             .find(|o| o.is_ne())
             .unwrap_or_else(|| ia.cmp(ib))
     });
-    items
-        .into_iter()
-        .filter_map(|(i, u, _)| NonZeroU32::new(if uid { u } else { i as u32 + 1 }))
-        .collect()
+    items.into_iter().map(|(i, _, _)| i).collect()
 }
 
-pub(crate) async fn sort(s: &mut Session, cmd: Sort) -> Result<Done, ImapError> {
+/// SORT, and with RETURN the ESORT answer (RFC 5267 §3): MIN, MAX, ALL (in sort order),
+/// COUNT, PARTIAL, and UPDATE to keep the result (CONTEXT=SORT).
+pub(crate) async fn sort(s: &mut Session, tag: &Tag, cmd: Sort) -> Result<Done, ImapError> {
     check_charset(&cmd.charset)?;
-    if cmd.return_opts.is_some() {
-        // ESORT (RFC 5267) is not advertised.
-        return Err(ImapError::bad("ESORT is not supported"));
-    }
     let criteria = SearchKey::And(cmd.search.clone());
-    let (messages, modseq) = selected_metas(s, &criteria).await?;
-    let (order, uid) = (cmd.criteria.clone(), cmd.uid);
-    let ids = s
-        .budget
-        .run(move || sorted_ids(messages, &order, uid))
-        .await
-        .map_err(cpu_failed)?;
-    s.push(Response::Data(Data::Sort {
-        ids,
-        modseq: modseq.and_then(NonZeroU64::new),
-    }));
+    let (indices, modseq) = run(s, &criteria).await?;
+    let order = sorted_indices(s, &indices, &cmd.criteria).await?;
+    let numbered = crate::cmd::context::numbered(s, &order);
+    let ids: Vec<u32> = numbered
+        .iter()
+        .map(|&(uid, seq)| if cmd.uid { uid } else { seq })
+        .collect();
+    let modseq = modseq.and_then(NonZeroU64::new);
+    match cmd.return_opts {
+        None => s.push(Response::Data(Data::Sort {
+            ids: ids.iter().filter_map(|&n| NonZeroU32::new(n)).collect(),
+            modseq,
+        })),
+        Some(mut opts) => {
+            if opts.is_empty() {
+                opts.push(SearchReturn::All);
+            }
+            let mut items = result_items(&ids, true, &opts);
+            if !ids.is_empty() {
+                items.extend(modseq.map(ESearchItem::ModSeq));
+            }
+            if opts.contains(&SearchReturn::Update) {
+                let (key, order) = (criteria.clone(), cmd.criteria.to_vec());
+                crate::cmd::context::keep(s, tag, cmd.uid, key, Some(order), numbered);
+            }
+            s.push(Response::Data(Data::ESearch(ESearch {
+                tag: Some(tag.clone()),
+                uid: cmd.uid,
+                items,
+            })));
+        }
+    }
     Ok(Done::ok(if cmd.uid {
         "UID SORT completed"
     } else {

@@ -273,3 +273,83 @@ async fn binary_parts_with_nul() {
         "* 1 FETCH (BODY[1] {10}\r\nAO0KDQo=\r\n BINARY.SIZE[1] 5)"
     );
 }
+
+/// esort, search-partial, sort-partial: ESEARCH answers for SORT, and PARTIAL ranges of a
+/// result (RFC 5267 §3, RFC 9394).
+#[tokio::test]
+async fn esort_and_partial_results() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    for i in 1..=5 {
+        append(
+            &mut c,
+            &format!("a{i}"),
+            "INBOX",
+            "",
+            &message(&format!("m{i}"), "x"),
+        )
+        .await;
+    }
+    c.cmd("s SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("t SORT RETURN (MIN MAX COUNT) (ARRIVAL) UTF-8 ALL")
+            .await[0],
+        "* ESEARCH (TAG \"t\") MIN 1 MAX 5 COUNT 5"
+    );
+    assert_eq!(
+        c.cmd("u SORT RETURN (ALL) (REVERSE SUBJECT) UTF-8 ALL")
+            .await[0],
+        "* ESEARCH (TAG \"u\") ALL 5,4,3,2,1"
+    );
+    assert_eq!(
+        c.cmd("v SEARCH RETURN (PARTIAL 4:2) ALL").await[0],
+        "* ESEARCH (TAG \"v\") PARTIAL (2:4 2:4)"
+    );
+    assert_eq!(
+        c.cmd("w SEARCH RETURN (PARTIAL -1:-2) ALL").await[0],
+        "* ESEARCH (TAG \"w\") PARTIAL (-1:-2 4:5)"
+    );
+    assert_eq!(
+        c.cmd("x SEARCH RETURN (PARTIAL 6:9) ALL").await[0],
+        "* ESEARCH (TAG \"x\") PARTIAL (6:9 NIL)"
+    );
+    assert!(c.cmd("y SEARCH RETURN (PARTIAL 1:*) ALL").await[0].starts_with("y BAD "));
+}
+
+/// search-context-update*: RETURN (UPDATE) keeps the result, and its changes are reported as
+/// they happen, also the other session's, until CANCELUPDATE (RFC 5267 §4).
+#[tokio::test]
+async fn search_context_updates() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    for i in 1..=3 {
+        append(
+            &mut c,
+            &format!("a{i}"),
+            "INBOX",
+            "",
+            &message(&format!("m{i}"), "x"),
+        )
+        .await;
+    }
+    c.cmd("s SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("q SEARCH RETURN (UPDATE ALL) SEEN").await,
+        ["* ESEARCH (TAG \"q\")", "q OK SEARCH completed"]
+    );
+    let lines = c.cmd("b STORE 1,3 +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(lines[0], "* ESEARCH (TAG \"q\") ADDTO (1 1,3)", "{lines:?}");
+    let mut other = Client::select(srv.addr, "INBOX").await;
+    other.cmd("o STORE 3 -FLAGS.SILENT (\\Seen)").await;
+    let lines = c.cmd("n NOOP").await;
+    assert!(
+        lines.contains(&"* ESEARCH (TAG \"q\") REMOVEFROM (2 3)".to_string()),
+        "{lines:?}"
+    );
+    assert_eq!(
+        c.cmd("c CANCELUPDATE \"q\"").await,
+        ["c OK CANCELUPDATE completed"]
+    );
+    let lines = c.cmd("d STORE 2 +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(lines, ["d OK STORE completed"]);
+}
