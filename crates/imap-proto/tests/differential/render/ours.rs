@@ -332,6 +332,7 @@ pub fn ours_render(command: &Command) -> String {
         B::Compress(CompressAlgorithm::Deflate) => vec!["DEFLATE".into()],
         B::Compress(other) => vec![upper(other)],
         B::Notify(n) => vec![format!("{n:?}")],
+        B::CancelUpdate(tags) => tags.iter().map(|t| bytes(t)).collect(),
     };
     render(command.tag.as_str(), command.body.name(), args)
 }
