@@ -434,6 +434,7 @@ impl Rng {
                         date: r.bool().then(|| r.date_time()),
                         data: Bytes::from(data),
                         binary,
+                        catenate: None,
                     }
                 }),
             }),

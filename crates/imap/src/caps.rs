@@ -47,6 +47,7 @@ pub(crate) fn capabilities(ctx: &CapsContext) -> Option<NonEmpty<Capability>> {
             "MOVE",
             "IDLE",
             "MULTIAPPEND",
+            "CATENATE",
             "BINARY",
             "OBJECTID",
             "ESEARCH",

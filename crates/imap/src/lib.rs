@@ -23,6 +23,7 @@
 
 mod binary;
 mod caps;
+mod catenate;
 mod cmd;
 mod config;
 mod conn;

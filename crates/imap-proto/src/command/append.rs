@@ -19,6 +19,17 @@ pub struct AppendMessage {
     pub data: Bytes,
     /// Sent as `literal8` (`~{n}`): the content may hold NUL / raw binary.
     pub binary: bool,
+    /// RFC 4469 CATENATE: the message is these pieces, in order (`data` is then empty).
+    pub catenate: Option<Vec<CatPart>>,
+}
+
+/// One piece of a CATENATE message (RFC 4469 §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatPart {
+    /// `URL astring`: a message or part of one in the user's mailboxes (RFC 5092).
+    Url(Vec<u8>),
+    /// `TEXT literal`.
+    Text(Bytes),
 }
 
 /// APPEND; MULTIAPPEND (RFC 3502) sends several messages, all of which
@@ -54,7 +65,19 @@ impl Append {
             if let Some(date) = &message.date {
                 out.sp().display(date);
             }
-            out.sp().shared_literal(&message.data, message.binary);
+            match &message.catenate {
+                Some(parts) => {
+                    out.str(" CATENATE ").list(parts, |o, part| {
+                        match part {
+                            CatPart::Url(url) => o.str("URL ").astring(url),
+                            CatPart::Text(text) => o.str("TEXT ").shared_literal(text, false),
+                        };
+                    });
+                }
+                None => {
+                    out.sp().shared_literal(&message.data, message.binary);
+                }
+            }
         }
     }
 }
@@ -80,6 +103,32 @@ fn parse_message(c: &mut Cursor) -> PResult<AppendMessage> {
                 date,
                 data: Bytes::copy_from_slice(data),
                 binary,
+                catenate: None,
+            })
+        }
+        b'C' | b'c' => {
+            if !c.word()?.eq_ignore_ascii_case("CATENATE") {
+                return c.syntax("message literal or CATENATE");
+            }
+            c.sp()?;
+            let parts = c.paren_list(false, |c| {
+                let word = c.word()?;
+                c.sp()?;
+                match word.to_ascii_uppercase().as_str() {
+                    "URL" => Ok(CatPart::Url(c.astring()?)),
+                    "TEXT" => {
+                        let (data, _) = c.literal_any(true)?;
+                        Ok(CatPart::Text(Bytes::copy_from_slice(data)))
+                    }
+                    _ => c.syntax("URL or TEXT"),
+                }
+            })?;
+            Ok(AppendMessage {
+                flags,
+                date,
+                data: Bytes::new(),
+                binary: false,
+                catenate: Some(parts),
             })
         }
         b'U' | b'u' => {
@@ -96,6 +145,7 @@ fn parse_message(c: &mut Cursor) -> PResult<AppendMessage> {
                 data: Bytes::copy_from_slice(data),
                 // Written back as literal8: the content may be 8-bit.
                 binary: true,
+                catenate: None,
             })
         }
         _ => c.syntax("message literal"),
@@ -123,6 +173,7 @@ mod tests {
             date,
             data: Bytes::from_static(data),
             binary,
+            catenate: None,
         }
     }
 
@@ -213,5 +264,23 @@ mod tests {
             );
         }
         assert_eq!(append(b"x {5}\r\nab"), Err(PErr::Incomplete));
+    }
+
+    #[test]
+    fn catenate_parts() {
+        let parsed =
+            append(b"INBOX (\\Seen) CATENATE (URL \"/INBOX/;UID=3\" TEXT {5}\r\nhello)").unwrap();
+        let message = &parsed.messages[0];
+        assert_eq!(
+            message.catenate.as_deref(),
+            Some(
+                &[
+                    CatPart::Url(b"/INBOX/;UID=3".to_vec()),
+                    CatPart::Text(Bytes::from_static(b"hello"))
+                ][..]
+            )
+        );
+        assert!(append(b"INBOX CATENATE (FOO x)").is_err());
+        assert!(append(b"INBOX CATENATE ()").is_err());
     }
 }

@@ -13,6 +13,7 @@ pub mod section;
 pub mod session;
 pub mod sort;
 pub mod store;
+pub mod url;
 
 use crate::cursor::{Cursor, PResult};
 use crate::encode::{Out, flatten};

@@ -23,13 +23,18 @@ pub(crate) async fn append(s: &mut Session, cmd: Append) -> Result<Done, ImapErr
         return Err(missing_target(&name));
     };
     let mut messages = Vec::with_capacity(cmd.messages.len());
+    let limit = s.shared.config.max_literal;
     for m in cmd.messages.iter() {
-        if m.data.is_empty() {
+        let content = match &m.catenate {
+            Some(parts) => crate::catenate::assemble(s, parts, limit).await?,
+            None => crate::binary::storable(&m.data).into_owned(),
+        };
+        if content.is_empty() {
             return Err(ImapError::no("empty message"));
         }
         let names: Vec<String> = m.flags.iter().map(|f| f.to_string()).collect();
         // Built through the constructor so new store fields take their defaults.
-        let mut message = NewMessage::new(crate::binary::storable(&m.data).into_owned());
+        let mut message = NewMessage::new(content);
         message.flags = Flags::from_names(names.iter().map(String::as_str));
         message.internal_date = m.date.map(|d| MailDate {
             seconds: d.unix_timestamp(),

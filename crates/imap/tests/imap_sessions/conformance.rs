@@ -353,3 +353,37 @@ async fn search_context_updates() {
     let lines = c.cmd("d STORE 2 +FLAGS.SILENT (\\Seen)").await;
     assert_eq!(lines, ["d OK STORE completed"]);
 }
+
+/// catenate: a message made of literals and of parts of stored messages (RFC 4469); a URL
+/// naming nothing of the user's is NO [BADURL].
+#[tokio::test]
+async fn catenate_builds_messages_from_parts() {
+    let (_srv, mut c) = with("From: a@example.test\nSubject: one\n\nfirst body\n").await;
+    let lines = c.cmd("v STATUS INBOX (UIDVALIDITY)").await;
+    let validity: String = lines[0].chars().filter(|ch| ch.is_ascii_digit()).collect();
+    let body = "\r\nappended\r\n";
+    let lines = c
+        .cmd(&format!(
+            "a APPEND INBOX CATENATE (URL \"/INBOX;UIDVALIDITY={validity}/;UID=1/;SECTION=HEADER\" TEXT {{{}+}}\r\n{body})",
+            body.len()
+        ))
+        .await;
+    assert!(
+        lines.last().unwrap().starts_with("a OK [APPENDUID "),
+        "{lines:?}"
+    );
+    let lines = c.cmd("f FETCH 2 (BODY.PEEK[])").await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("From: a@example.test\r\nSubject: one\r\n\r\n\r\nappended\r\n")),
+        "{lines:?}"
+    );
+    let lines = c
+        .cmd("b APPEND INBOX CATENATE (URL \"/INBOX;UIDVALIDITY=12345/;UID=1\")")
+        .await;
+    assert_eq!(
+        lines,
+        ["b NO [BADURL /INBOX;UIDVALIDITY=12345/;UID=1] the URL names no message of yours"]
+    );
+}
