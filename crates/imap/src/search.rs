@@ -91,6 +91,7 @@ pub(crate) fn needs(key: &SearchKey, out: &mut Needs) {
         | K::Older(_)
         | K::Younger(_)
         | K::EmailId(_)
+        | K::ThreadId(_)
         | K::SavedBefore(_)
         | K::SavedOn(_)
         | K::SavedSince(_) => out.meta = true,
@@ -260,8 +261,9 @@ pub(crate) fn matches(key: &SearchKey, m: &Message, ctx: &Context) -> bool {
             meta.is_some_and(|x| x.internal_date.seconds >= ctx.now - i64::from(n.get()))
         }
         K::EmailId(id) => m.email_id.is_some_and(|e| e == id),
-        // Threads are not computed (THREADID is NIL), so no message has one.
-        K::ThreadId(_) => false,
+        K::ThreadId(id) => meta
+            .and_then(crate::cmd::fetch::thread_id)
+            .is_some_and(|t| &t == id),
     }
 }
 

@@ -86,12 +86,9 @@ pub(crate) async fn fetch(s: &mut Session, cmd: Fetch) -> Result<Done, ImapError
             }
         }
     }
-    let needs_meta = attrs.iter().any(|a| {
-        !matches!(
-            a,
-            FetchAttr::Flags | FetchAttr::Uid | FetchAttr::ModSeq | FetchAttr::ThreadId
-        )
-    });
+    let needs_meta = attrs
+        .iter()
+        .any(|a| !matches!(a, FetchAttr::Flags | FetchAttr::Uid | FetchAttr::ModSeq));
     let needs_blob = attrs.iter().any(|a| {
         matches!(
             a,
@@ -244,6 +241,27 @@ pub(crate) fn email_id(meta: &MessageMeta) -> Option<ObjectId> {
     ObjectId::new(format!("E{}", hex.get(..32).unwrap_or(&hex))).ok()
 }
 
+/// RFC 8474 §5.2: messages of one thread share a THREADID. The thread is named by its first
+/// message: the oldest of the References, else In-Reply-To, else the message's own Message-ID
+/// (a message that starts a thread). Without any of them, NIL.
+pub(crate) fn thread_id(meta: &MessageMeta) -> Option<ObjectId> {
+    use sha2::{Digest, Sha256};
+    let facts = &meta.facts;
+    let root = facts
+        .references
+        .first()
+        .map(String::as_str)
+        .or(facts.envelope.in_reply_to.as_deref())
+        .or(facts.envelope.message_id.as_deref())?;
+    let root = root.trim().trim_start_matches('<').trim_end_matches('>');
+    if root.is_empty() {
+        return None;
+    }
+    let digest = Sha256::digest(root.as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    ObjectId::new(format!("T{hex}")).ok()
+}
+
 fn item(
     attr: &FetchAttr,
     summary: &mailroom_store::MessageSummary,
@@ -317,8 +335,7 @@ fn item(
             Some(id) => FetchItem::EmailId(id),
             None => return Ok(None),
         },
-        // Threads are not computed yet; RFC 8474 §5.2 allows NIL.
-        FetchAttr::ThreadId => FetchItem::ThreadId(None),
+        FetchAttr::ThreadId => FetchItem::ThreadId(thread_id(meta_or()?)),
         FetchAttr::SaveDate => FetchItem::SaveDate(date_time(MailDate::utc(meta_or()?.saved_at))),
     }))
 }

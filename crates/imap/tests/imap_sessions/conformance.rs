@@ -387,3 +387,32 @@ async fn catenate_builds_messages_from_parts() {
         ["b NO [BADURL /INBOX;UIDVALIDITY=12345/;UID=1] the URL names no message of yours"]
     );
 }
+
+/// THREADID (RFC 8474 §5.2): a reply shares its thread's id; SEARCH THREADID finds the thread.
+#[tokio::test]
+async fn thread_ids_follow_references() {
+    let srv = start().await;
+    let mut c = Client::login(srv.addr).await;
+    let first = "Message-ID: <root@x>\r\nSubject: a\r\n\r\n1\r\n";
+    let reply = "Message-ID: <r@x>\r\nIn-Reply-To: <root@x>\r\nReferences: <root@x>\r\nSubject: Re: a\r\n\r\n2\r\n";
+    let other = "Message-ID: <o@x>\r\nSubject: b\r\n\r\n3\r\n";
+    for (i, m) in [first, reply, other].iter().enumerate() {
+        append(&mut c, &format!("a{i}"), "INBOX", "", m).await;
+    }
+    c.cmd("s SELECT INBOX").await;
+    let lines = c.cmd("f FETCH 1:3 THREADID").await;
+    let id = |line: &str| {
+        line.split("THREADID (")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("))")
+            .to_string()
+    };
+    assert_eq!(id(&lines[0]), id(&lines[1]));
+    assert_ne!(id(&lines[0]), id(&lines[2]));
+    let thread = id(&lines[0]);
+    assert_eq!(
+        c.cmd(&format!("t SEARCH THREADID {thread}")).await[0],
+        "* SEARCH 1 2"
+    );
+}
