@@ -7,6 +7,9 @@
 //!
 //! - **Bounded**: at most `workers` jobs run at once (one core fewer than the machine has, at
 //!   least one), so the async workers always keep a core for everything else.
+//! - **Behind everything else**: the workers are threads of their own at a lower scheduling
+//!   priority (nice 10), so the kernel gives the CPU to deliveries and logins first and heavy
+//!   commands get what is left.
 //! - **Fair**: jobs wait for a worker in arrival order (tokio's semaphore is FIFO), and callers
 //!   cut long work into slices of a few milliseconds, so a session with a huge command waits
 //!   its turn between slices instead of holding a worker for the whole command.
@@ -14,7 +17,7 @@
 //!   share over a while waits before its next slice. The session that overspends is slowed,
 //!   never the others.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -25,19 +28,44 @@ pub enum CpuError {
     Failed,
 }
 
-/// A pool of worker permits in front of tokio's blocking threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A pool of worker threads, entered through permits handed out in arrival order.
 #[derive(Debug, Clone)]
 pub struct CpuPool {
     permits: Arc<Semaphore>,
     workers: usize,
+    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
 }
 
 impl CpuPool {
     pub fn new(workers: usize) -> Self {
         let workers = workers.max(1);
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..workers {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("mailroom-cpu-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            // The pool is gone.
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing_free_warning(&e);
+            }
+        }
         CpuPool {
             permits: Arc::new(Semaphore::new(workers)),
             workers,
+            jobs: Arc::new(Mutex::new(sender)),
         }
     }
 
@@ -62,14 +90,41 @@ impl CpuPool {
         F: FnOnce() -> T + Send + 'static,
     {
         let _permit = self.permits.acquire().await.map_err(|_| CpuError::Failed)?;
-        tokio::task::spawn_blocking(move || {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let wrapped: Job = Box::new(move || {
             let started = Instant::now();
-            let out = job();
-            (out, started.elapsed())
-        })
-        .await
-        .map_err(|_| CpuError::Failed)
+            // A panic stays in the job: the worker thread lives on, the caller gets an error.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            let _ = done.send(out.map(|out| (out, started.elapsed())));
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(wrapped)
+            .map_err(|_| CpuError::Failed)?;
+        match result.await {
+            Ok(Ok(out)) => Ok(out),
+            _ => Err(CpuError::Failed),
+        }
     }
+}
+
+/// Nice 10 for the calling thread (Linux schedules threads one by one): heavy work runs when
+/// nothing more urgent wants the CPU.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only changes this thread's scheduling weight; gettid has no
+    // preconditions. A failure (no permission) leaves the default priority, which is harmless.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+    }
+}
+
+/// The pool is used from libraries without a logger of their own; a thread that could not be
+/// started leaves the pool smaller, which the permits still match as long as one runs.
+fn tracing_free_warning(e: &std::io::Error) {
+    eprintln!("mailroom-cpu: a worker thread could not be started: {e}");
 }
 
 /// How much pool time one session may use: `burst` at once, then `share` of one worker.
@@ -196,6 +251,18 @@ mod tests {
         let here = std::thread::current().id();
         let (there, _) = pool.run(|| std::thread::current().id()).await.unwrap();
         assert_ne!(here, there);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workers_run_behind_everything_else() {
+        let pool = CpuPool::new(1);
+        // SAFETY: getpriority/gettid only read the calling thread's scheduling state.
+        let (nice, _) = pool
+            .run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) })
+            .await
+            .unwrap();
+        assert_eq!(nice, 10);
     }
 
     #[tokio::test]
