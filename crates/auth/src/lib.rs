@@ -124,15 +124,33 @@ impl Authenticator {
                 self.throttle.success(peer, address);
                 Ok(account)
             }
-            None => Err(self.failed(peer, address)),
+            None => Err(self.failed(peer, address).await),
         }
     }
 
-    /// Counts a failure and returns the error to answer with.
-    fn failed(&self, peer: IpAddr, address: &str) -> AuthError {
-        AuthError::InvalidCredentials {
-            delay: self.throttle.failure(peer, address),
+    /// Counts a failure and returns the error to answer with; a lockout it causes is saved
+    /// in the store so a restart does not lift it.
+    async fn failed(&self, peer: IpAddr, address: &str) -> AuthError {
+        let delay = self.throttle.failure(peer, address);
+        for lockout in self.throttle.take_new_lockouts() {
+            if let Err(e) = self.directory.save_lockout(lockout).await {
+                tracing::warn!("a login lockout was not saved (it holds until a restart): {e}");
+            }
         }
+        AuthError::InvalidCredentials { delay }
+    }
+
+    /// Puts back the lockouts saved before a restart (at server start). Returns how many.
+    pub async fn restore_lockouts(&self, now: i64) -> Result<usize, StoreError> {
+        let saved = self.directory.active_lockouts(now).await?;
+        Ok(self.throttle.restore(&saved))
+    }
+
+    /// Whether `peer` is a proxy or webmail server in front (`[auth] trusted_networks`): it
+    /// may name the client it speaks for (IMAP ID, SMTP XCLIENT), and its own address is not
+    /// locked out.
+    pub fn is_trusted(&self, peer: IpAddr) -> bool {
+        self.throttle.is_trusted(peer)
     }
 
     /// The account if `password` is one of its app passwords or its password; `None` for a

@@ -88,7 +88,7 @@ impl Authenticator {
                 Ok((account, server_final))
             }
             // Every failure at this step counts, malformed or not: it is where guesses land.
-            (Ok(_) | Err(_), _) => Err(self.failed(peer, &exchange.username)),
+            (Ok(_) | Err(_), _) => Err(self.failed(peer, &exchange.username).await),
         }
     }
 }

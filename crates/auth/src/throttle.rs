@@ -15,10 +15,18 @@
 //! same whatever the client typed, and eviction from a full table spares locked entries, so
 //! filling it cannot lift a lockout.
 //!
+//! Addresses in `trusted` are proxies and webmail servers in front: their own address is never
+//! counted or locked (one attacker behind a webmail must not lock out all its users), and they
+//! may name the real client (IMAP ID, SMTP XCLIENT), which is then throttled instead.
+//!
+//! Lockouts outlive a restart: each one is queued for the store as it happens
+//! (`take_new_lockouts`) and read back at start (`restore`), with the addresses that had
+//! logged in to a locked account, so its owner stays able to.
+//!
 //! Time is whole seconds from the injected `Clock`; the delays are returned, not slept, so the
 //! protocol applies them (and tests check them without waiting).
 
-use mailroom_store::Clock;
+use mailroom_store::{Clock, Lockout};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -31,7 +39,11 @@ use std::time::Duration;
 pub struct ThrottleConfig {
     /// Off only for closed test setups.
     pub enabled: bool,
-    /// Failures (per address) answered without delay: everyone mistypes.
+    /// Every failed login waits at least this long before its answer, on every protocol
+    /// (Dovecot's auth_failure_delay): a guesser gets no fast answers even while its failures
+    /// are still free.
+    pub failure_delay: Duration,
+    /// Failures (per address) answered after `failure_delay` only: everyone mistypes.
     pub free_failures: u32,
     /// The first delay; it doubles with each further failure.
     pub base_delay: Duration,
@@ -50,12 +62,15 @@ pub struct ThrottleConfig {
     pub remember_success: Duration,
     /// Entries per table; when it is full the oldest unlocked ones go first.
     pub max_entries: usize,
+    /// Proxies and webmail servers in front (Dovecot's login_trusted_networks).
+    pub trusted: Vec<ipnet::IpNet>,
 }
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
         ThrottleConfig {
             enabled: true,
+            failure_delay: Duration::ZERO,
             free_failures: 2,
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(8),
@@ -65,6 +80,7 @@ impl Default for ThrottleConfig {
             lockout: Duration::from_secs(15 * 60),
             remember_success: Duration::from_secs(30 * 24 * 3600),
             max_entries: 100_000,
+            trusted: Vec::new(),
         }
     }
 }
@@ -141,7 +157,67 @@ impl From<IpAddr> for IpKey {
 /// of several KB; keying on the digest keeps every entry the same small size.
 type AccountKey = [u8; 32];
 
+/// How a lockout is kept in the store: `key` is b'i' + the address's octets or b'a' + the
+/// account name's digest; an account's `detail` lists the addresses that had logged in to it,
+/// each as a length byte and its octets.
+const IP_KEY: u8 = b'i';
+const ACCOUNT_KEY: u8 = b'a';
+
+fn ip_bytes(ip: IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => v6.octets().to_vec(),
+    }
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+fn ip_lockout(ip: IpKey, until: i64) -> Lockout {
+    let mut key = vec![IP_KEY];
+    key.extend(ip_bytes(ip.0));
+    Lockout {
+        key,
+        until,
+        detail: Vec::new(),
+    }
+}
+
+fn account_lockout(account: &AccountKey, until: i64, known: &[IpKey]) -> Lockout {
+    let mut key = vec![ACCOUNT_KEY];
+    key.extend(account);
+    let mut detail = Vec::new();
+    for ip in known {
+        let bytes = ip_bytes(ip.0);
+        detail.push(bytes.len() as u8);
+        detail.extend(bytes);
+    }
+    Lockout { key, until, detail }
+}
+
+fn known_addresses(lockout: &Lockout) -> Vec<IpKey> {
+    let mut out = Vec::new();
+    let mut rest = &lockout.detail[..];
+    while let Some((&len, tail)) = rest.split_first() {
+        let Some(bytes) = tail.get(..usize::from(len)) else {
+            break;
+        };
+        if let Some(ip) = ip_from_bytes(bytes) {
+            out.push(IpKey(ip));
+        }
+        rest = &tail[usize::from(len)..];
+    }
+    out
+}
+
 struct Tables {
+    /// Lockouts not yet handed to the store.
+    new_lockouts: Vec<Lockout>,
     ips: HashMap<IpKey, Failures>,
     accounts: HashMap<AccountKey, AccountEntry>,
 }
@@ -169,6 +245,7 @@ impl Throttle {
             config,
             clock,
             tables: Mutex::new(Tables {
+                new_lockouts: Vec::new(),
                 ips: HashMap::new(),
                 accounts: HashMap::new(),
             }),
@@ -190,20 +267,71 @@ impl Throttle {
         }
         let now = self.clock.now();
         let ip = IpKey::from(peer);
+        let trusted = self.is_trusted(peer);
         let tables = self.lock();
         let refuse = Verdict::Refuse {
-            delay: self.config.max_delay,
+            delay: self.config.max_delay.max(self.config.failure_delay),
         };
-        if tables.ips.get(&ip).is_some_and(|f| f.locked(now)) {
+        if !trusted && tables.ips.get(&ip).is_some_and(|f| f.locked(now)) {
             return refuse;
         }
+        // A proxy that did not name its client is never "known" to an account: everyone
+        // behind it would be.
         if let Some(entry) = tables.accounts.get(&account_key(account))
             && entry.failures.locked(now)
-            && !self.known(entry, ip, now)
+            && (trusted || !self.known(entry, ip, now))
         {
             return refuse;
         }
         Verdict::Allow
+    }
+
+    /// Whether `peer` is a proxy or webmail server in front (`trusted`).
+    pub fn is_trusted(&self, peer: IpAddr) -> bool {
+        let peer = peer.to_canonical();
+        self.config.trusted.iter().any(|net| net.contains(&peer))
+    }
+
+    /// Lockouts since the last call, for the store.
+    pub fn take_new_lockouts(&self) -> Vec<Lockout> {
+        std::mem::take(&mut self.lock().new_lockouts)
+    }
+
+    /// Puts back lockouts the store kept (from before a restart, or from another node);
+    /// expired and unreadable ones are skipped. Returns how many were restored.
+    pub fn restore(&self, records: &[Lockout]) -> usize {
+        let now = self.clock.now();
+        let mut tables = self.lock();
+        let mut restored = 0;
+        for record in records.iter().filter(|r| r.until > now) {
+            let locked = |touched| Failures {
+                count: 0,
+                since: now,
+                locked_until: Some(record.until),
+                touched,
+            };
+            match record.key.split_first() {
+                Some((&IP_KEY, bytes)) => {
+                    let Some(ip) = ip_from_bytes(bytes) else {
+                        continue;
+                    };
+                    tables.ips.insert(IpKey(ip), locked(now));
+                }
+                Some((&ACCOUNT_KEY, bytes)) => {
+                    let Ok(key) = AccountKey::try_from(bytes) else {
+                        continue;
+                    };
+                    let entry = tables.accounts.entry(key).or_default();
+                    entry.failures = locked(now);
+                    for ip in known_addresses(record) {
+                        entry.known.insert(ip, now);
+                    }
+                }
+                _ => continue,
+            }
+            restored += 1;
+        }
+        restored
     }
 
     fn known(&self, entry: &AccountEntry, ip: IpKey, now: i64) -> bool {
@@ -222,29 +350,48 @@ impl Throttle {
         let now = self.clock.now();
         let (window, lockout) = (secs(c.window), secs(c.lockout));
         let ip = IpKey::from(peer);
+        let trusted = self.is_trusted(peer);
         let mut tables = self.lock();
         let max = c.max_entries;
-        make_room(
-            &mut tables.ips,
-            max,
-            |f| f.expired(now, window),
-            |f| Worth::of(f.locked(now), false),
-            |f| f.touched,
-        );
-        let failures = tables.ips.entry(ip).or_default();
-        if failures.add(now, window, c.ip_lockout_failures, lockout) {
-            tracing::warn!(peer = %peer, "too many failed logins: address locked out");
-        }
-        let count = failures.count;
+        // A trusted proxy's own address is not counted: its users are many people. Its
+        // answers wait the fixed delay; the account's own count still applies.
+        let count = if trusted {
+            0
+        } else {
+            make_room(
+                &mut tables.ips,
+                max,
+                |f| f.expired(now, window),
+                |f| Worth::of(f.locked(now), false),
+                |f| f.touched,
+            );
+            let failures = tables.ips.entry(ip).or_default();
+            let locked = failures.add(now, window, c.ip_lockout_failures, lockout);
+            let count = failures.count;
+            if locked {
+                tracing::warn!(peer = %peer, "too many failed logins: address locked out");
+                tables.new_lockouts.push(ip_lockout(ip, now + lockout));
+            }
+            count
+        };
         let keep = secs(c.remember_success);
         make_account_room(&mut tables.accounts, max, now, window, keep);
-        let entry = tables.accounts.entry(account_key(account)).or_default();
+        let key = account_key(account);
+        let entry = tables.accounts.entry(key).or_default();
         if entry
             .failures
             .add(now, window, c.account_lockout_failures, lockout)
         {
             // The name is not logged: it may be a password typed into the user field.
             tracing::warn!("too many failed logins for one account: locked for new addresses");
+            let known: Vec<IpKey> = entry
+                .known
+                .iter()
+                .filter(|&(_, &at)| now - at < keep)
+                .map(|(ip, _)| *ip)
+                .collect();
+            let record = account_lockout(&key, now + lockout, &known);
+            tables.new_lockouts.push(record);
         }
         self.delay(count)
     }
@@ -253,6 +400,11 @@ impl Throttle {
     /// account.
     pub fn success(&self, peer: IpAddr, account: &str) {
         if !self.config.enabled {
+            return;
+        }
+        if self.is_trusted(peer) {
+            // Neither forgiven nor remembered: the next login through the proxy may be
+            // anyone's.
             return;
         }
         let now = self.clock.now();
@@ -280,15 +432,18 @@ impl Throttle {
         entry.known.insert(ip, now);
     }
 
-    /// The delay after the `count`th failure: none for the free ones, then base, 2×base, 4×base…
-    /// up to the cap.
+    /// The delay after the `count`th failure: `failure_delay` for the free ones, then base,
+    /// 2×base, 4×base… up to the cap, never less than `failure_delay`.
     fn delay(&self, count: u32) -> Duration {
         let c = &self.config;
         let Some(n) = count.checked_sub(c.free_failures + 1) else {
-            return Duration::ZERO;
+            return c.failure_delay;
         };
         let factor = 1u32.checked_shl(n.min(31)).unwrap_or(u32::MAX);
-        c.base_delay.saturating_mul(factor).min(c.max_delay)
+        c.base_delay
+            .saturating_mul(factor)
+            .min(c.max_delay)
+            .max(c.failure_delay)
     }
 
     #[cfg(test)]
@@ -409,6 +564,82 @@ mod tests {
             .collect();
         assert_eq!(delays, [0, 0, 1, 2, 4, 8, 8, 8]);
         assert_eq!(t.check(ATTACKER, "ann"), Verdict::Allow, "no lockout set");
+    }
+
+    #[test]
+    fn every_failure_waits_at_least_the_failure_delay() {
+        let (t, _) = throttle(ThrottleConfig {
+            failure_delay: Duration::from_secs(2),
+            ip_lockout_failures: 0,
+            account_lockout_failures: 0,
+            ..Default::default()
+        });
+        let delays: Vec<u64> = (0..7)
+            .map(|_| t.failure(ATTACKER, "ann").as_secs())
+            .collect();
+        assert_eq!(delays, [2, 2, 2, 2, 4, 8, 8]);
+    }
+
+    /// A webmail on 10.0.0.5 speaks for many users: its own address is never locked, and
+    /// its failures do not make the next user wait longer.
+    #[test]
+    fn a_trusted_proxy_is_not_locked_out() {
+        let proxy = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 5));
+        let (t, _) = throttle(ThrottleConfig {
+            trusted: vec!["10.0.0.0/24".parse().unwrap()],
+            ..Default::default()
+        });
+        assert!(t.is_trusted(proxy));
+        assert!(t.is_trusted("::ffff:10.0.0.5".parse().unwrap()));
+        assert!(!t.is_trusted(ATTACKER));
+        for _ in 0..30 {
+            assert_eq!(t.failure(proxy, "ann"), Duration::ZERO);
+        }
+        assert_eq!(t.check(proxy, "bob"), Verdict::Allow);
+        // The addresses behind it still are, when the proxy names them.
+        for _ in 0..10 {
+            t.failure(ATTACKER, "bob");
+        }
+        assert!(matches!(t.check(ATTACKER, "bob"), Verdict::Refuse { .. }));
+        assert_eq!(t.check(proxy, "bob"), Verdict::Allow);
+    }
+
+    /// What `take_new_lockouts` hands to the store, `restore` puts back after a restart:
+    /// the address stays locked, and so does the account, except for its owner's address.
+    #[test]
+    fn lockouts_survive_a_restart() {
+        let config = ThrottleConfig {
+            account_lockout_failures: 20,
+            ..Default::default()
+        };
+        let (t, clock) = throttle(config.clone());
+        t.success(USER_IP, "ann");
+        for _ in 0..10 {
+            t.failure(ATTACKER, "bob");
+        }
+        for i in 0..20u8 {
+            t.failure(IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, i)), "ann");
+        }
+        let saved = t.take_new_lockouts();
+        assert_eq!(saved.len(), 2, "{saved:?}");
+        assert!(t.take_new_lockouts().is_empty(), "handed over once");
+
+        let restarted = Throttle::new(config, clock.clone());
+        assert_eq!(restarted.restore(&saved), 2);
+        assert!(matches!(
+            restarted.check(ATTACKER, "bob"),
+            Verdict::Refuse { .. }
+        ));
+        let stranger = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 99));
+        assert!(matches!(
+            restarted.check(stranger, "ann"),
+            Verdict::Refuse { .. }
+        ));
+        assert_eq!(restarted.check(USER_IP, "ann"), Verdict::Allow);
+        clock.advance(15 * 60);
+        assert_eq!(restarted.check(ATTACKER, "bob"), Verdict::Allow);
+        let later = Throttle::new(ThrottleConfig::default(), clock);
+        assert_eq!(later.restore(&saved), 0, "expired ones are skipped");
     }
 
     #[test]

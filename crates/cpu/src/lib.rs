@@ -124,7 +124,12 @@ fn lower_priority() {
 /// The pool is used from libraries without a logger of their own; a thread that could not be
 /// started leaves the pool smaller, which the permits still match as long as one runs.
 fn tracing_free_warning(e: &std::io::Error) {
-    eprintln!("mailroom-cpu: a worker thread could not be started: {e}");
+    use std::io::Write;
+    // Not eprintln!: it panics when stderr is closed.
+    let _ = writeln!(
+        std::io::stderr(),
+        "mailroom-cpu: a worker thread could not be started: {e}"
+    );
 }
 
 /// How much pool time one session may use: `burst` at once, then `share` of one worker.

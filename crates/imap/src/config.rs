@@ -35,6 +35,9 @@ pub struct ImapConfig {
     pub max_connections_per_user_ip: usize,
     /// Commands per second per connection; faster clients are slowed down.
     pub commands: mailroom_net::RateConfig,
+    /// BAD answers in a row (malformed, unknown or misplaced commands) before BYE, before and
+    /// after login alike; 0 = no limit.
+    pub max_bad_commands: u32,
     /// Name of the read-only virtual folder listing the account's recoverable (deleted) mail;
     /// COPY / MOVE out of it restores. An empty string turns the folder off.
     pub recently_deleted: String,
@@ -55,6 +58,7 @@ impl Default for ImapConfig {
             max_connections_per_ip: mailroom_net::ConnectionLimits::default().per_ip,
             max_connections_per_user_ip: mailroom_net::ConnectionLimits::default().per_user_ip,
             commands: mailroom_net::RateConfig::default(),
+            max_bad_commands: 20,
             recently_deleted: "Recently Deleted".to_string(),
         }
     }

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 const UNAUTHENTICATED_MAX_LITERAL: u64 = 64 * 1024;
 
 const LOGIN_TIMEOUT: &str = "autologout: no successful login in time";
+const TOO_MANY_BAD: &str = "Too many invalid commands";
 
 /// Why the driver stopped reading.
 pub(crate) enum Exit {
@@ -122,6 +123,13 @@ impl Driver<'_> {
         }
     }
 
+    /// The same budget before and after login, like POP3's and SMTP's: a client that sends
+    /// nothing but broken commands is talking to the wrong server, or probing.
+    fn too_many_bad_commands(&self) -> bool {
+        let max = self.session.shared.config.max_bad_commands;
+        max > 0 && self.session.bad_streak >= max
+    }
+
     /// Answers a timeout or shutdown with BYE (RFC 9051 §7.1.5).
     async fn bye(&mut self, text: &str) -> io::Result<Exit> {
         self.session
@@ -168,7 +176,16 @@ impl Driver<'_> {
                         consumed,
                     } => {
                         self.conn.consume(consumed);
+                        // A malformed command costs what a good one does, so a flood of
+                        // them is slowed down too.
+                        if self.rate.acquire().await.is_err() {
+                            return self.bye("too many commands, slow down").await;
+                        }
                         self.session.push(parse_error_response(tag, &error));
+                        self.session.bad_streak = self.session.bad_streak.saturating_add(1);
+                        if self.too_many_bad_commands() {
+                            return self.bye(TOO_MANY_BAD).await;
+                        }
                         self.flush().await?;
                     }
                     Outcome::Discard { consumed } => self.conn.consume(consumed),
@@ -202,6 +219,9 @@ impl Driver<'_> {
                         // A BYE was queued (too many failures, mailbox deleted).
                         if matches!(self.session.state, State::Logout) {
                             return Ok(Exit::Close);
+                        }
+                        if self.too_many_bad_commands() {
+                            return self.bye(TOO_MANY_BAD).await;
                         }
                         let now = self.session.state.user().is_some();
                         if now != authenticated {

@@ -60,6 +60,20 @@ pub(crate) fn error_response(tag: Option<Tag>, error: &ImapError) -> Response {
     }
 }
 
+/// A failure of APPEND, COPY or MOVE: no room for the mail, in the account (its quota) or on
+/// the server's disk, is OVERQUOTA as Dovecot answers both, so clients show it as "no room"
+/// and not as a server fault; the text tells the two apart.
+pub(crate) fn adding_mail_error(e: StoreError) -> ImapError {
+    match e {
+        StoreError::OverQuota => ImapError::no_code(Code::OverQuota, "over quota"),
+        StoreError::StorageFull => {
+            tracing::error!("store failure: the disk is full");
+            ImapError::no_code(Code::OverQuota, "not enough disk space on the server")
+        }
+        other => other.into(),
+    }
+}
+
 /// RFC 5530 response codes for store failures; server faults are temporary (`UNAVAILABLE`)
 /// and never leak internal detail.
 fn store_answer(error: &StoreError) -> (Completion, Option<Code>, String) {
@@ -75,6 +89,13 @@ fn store_answer(error: &StoreError) -> (Completion, Option<Code>, String) {
         StoreError::NotAllowed(why) => no(Code::Cannot, why),
         StoreError::OverQuota => no(Code::OverQuota, "over quota"),
         StoreError::TooLarge => no(Code::TooBig, "message too large"),
+        StoreError::StorageFull => {
+            tracing::error!("store failure: the disk is full");
+            no(
+                Code::Unavailable,
+                "not enough disk space on the server, try again later",
+            )
+        }
         other => {
             tracing::error!(error = %other, "store failure");
             no(

@@ -166,11 +166,16 @@ pub(crate) struct Session {
     pub state: State,
     pub tls_active: bool,
     pub loopback: bool,
-    /// The client's address, for the login throttle.
+    /// The client's address, for the login throttle: the connection's, or the one a trusted
+    /// proxy named in ID.
     pub peer: IpAddr,
+    /// The connection comes from a trusted proxy (`[auth] trusted_networks`).
+    pub from_proxy: bool,
     pub enabled: Enabled,
     /// Failed LOGIN / AUTHENTICATE attempts on this connection.
     pub auth_failures: u32,
+    /// BAD answers since the last command that was not (`ImapConfig::max_bad_commands`).
+    pub bad_streak: u32,
     /// COMPRESS=DEFLATE is active.
     pub compressed: bool,
     /// RFC 5182 SEARCHRES: UIDs saved by `RETURN (SAVE)`.
@@ -271,14 +276,17 @@ fn may_report_changes(body: &CommandBody) -> bool {
 
 impl Session {
     pub fn new(shared: Arc<Shared>, tls_active: bool, loopback: bool, peer: IpAddr) -> Self {
+        let from_proxy = shared.auth.is_trusted(peer);
         Session {
             shared,
             state: State::NotAuthenticated,
             tls_active,
             loopback,
+            from_proxy,
             peer,
             enabled: Enabled::default(),
             auth_failures: 0,
+            bad_streak: 0,
             compressed: false,
             saved_search: None,
             budget: mailroom_cpu::Budget::default(),
@@ -349,6 +357,10 @@ impl Session {
         let result = match check_state(&self.state, &body) {
             Ok(()) => cmd::dispatch(self, &tag, body).await,
             Err(e) => Err(e),
+        };
+        self.bad_streak = match &result {
+            Err(ImapError::Bad(_)) => self.bad_streak.saturating_add(1),
+            _ => 0,
         };
         match result {
             Ok(done) => {

@@ -45,8 +45,13 @@ pub enum Command {
         #[arg(required = true)]
         recipients: Vec<String>,
     },
-    /// Check the store's integrity: database, usage counters, blob files.
-    Check,
+    /// Check the store's integrity: database, usage counters, blob files, folder names.
+    Check {
+        /// Also remove what nothing refers to: blob files without a message and leftovers of
+        /// interrupted writes (`blobs/tmp`).
+        #[arg(long)]
+        repair: bool,
+    },
     /// Deleted mail: list and restore what an account deleted in the last days.
     #[command(subcommand)]
     Recover(RecoverCommand),
@@ -61,14 +66,19 @@ pub enum Command {
     Queue(QueueCommand),
     /// Write an account's mail to DIR as Maildir or mbox (folders, flags, dates, POP3 UIDLs).
     Export {
+        /// The account's address.
         address: String,
+        /// maildir (one directory per folder, Maildir++ names) or mbox (one file per folder).
         #[arg(long, value_enum)]
         format: MailFormat,
+        /// Where the files go; created if missing, nothing outside it is written.
         dir: std::path::PathBuf,
     },
     /// Read Maildir (also Dovecot's Maildir++) or mbox files from DIR into an account.
     Import {
+        /// The account's address.
         address: String,
+        /// The Maildir or the directory of mbox files to read.
         dir: std::path::PathBuf,
         /// What DIR holds; by default the kind of files found there.
         #[arg(long, value_enum)]
@@ -96,7 +106,9 @@ pub enum FolderCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MailFormat {
+    /// Maildir: one directory per folder, one file per message.
     Maildir,
+    /// mbox: one file per folder.
     Mbox,
 }
 
@@ -105,9 +117,15 @@ pub enum QueueCommand {
     /// Every queued message with each recipient's state and last answer.
     List,
     /// Try a queued message again now (every message without ID).
-    Retry { id: Option<i64> },
+    Retry {
+        /// The message's ID as `queue list` shows it.
+        id: Option<i64>,
+    },
     /// Drop a message from the queue without a bounce.
-    Remove { id: i64 },
+    Remove {
+        /// The message's ID as `queue list` shows it.
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,13 +135,19 @@ pub enum BackupCommand {
     /// The backups there are.
     List,
     /// Check every checksum and that every message file is present (the newest without ID).
-    Verify { id: Option<String> },
+    Verify {
+        /// The backup's ID as `backup list` shows it.
+        id: Option<String>,
+    },
     /// Restore an account (or one of its folders) into the running server, or with no
     /// --account the whole server (stop it first).
     Restore {
+        /// The backup's ID as `backup list` shows it.
         id: String,
+        /// Restore only this account's mail, beside what it has now.
         #[arg(long)]
         account: Option<String>,
+        /// Restore only this folder of the account (levels separated by "/").
         #[arg(long, requires = "account")]
         folder: Option<String>,
     },
@@ -133,6 +157,7 @@ pub enum BackupCommand {
 pub enum RecoverCommand {
     /// What the account deleted and can still get back.
     List {
+        /// The account's address.
         address: String,
         /// Only what was deleted on or after this date (YYYY-MM-DD, UTC).
         #[arg(long)]
@@ -144,6 +169,7 @@ pub enum RecoverCommand {
     /// Put deleted messages back into their folders (recreated if gone), with their flags and
     /// dates.
     Restore {
+        /// The account's address.
         address: String,
         /// Everything recoverable.
         #[arg(long, conflicts_with_all = ["id", "since"])]
@@ -161,32 +187,44 @@ pub enum RecoverCommand {
 pub enum QuotaCommand {
     /// Set the storage limit, e.g. 1MiB or 25GB ("none" removes it).
     Set {
+        /// The account's address.
         address: String,
+        /// The limit, e.g. 1MiB or 25GB; "none" for no limit.
         size: String,
         /// Also limit the number of messages ("none" removes it).
         #[arg(long)]
         messages: Option<String>,
     },
     /// Usage against the limits.
-    Show { address: String },
+    Show {
+        /// The account's address.
+        address: String,
+    },
     /// Recount an account's usage from its messages (all accounts without an address).
-    Recalc { address: Option<String> },
+    Recalc {
+        /// The account's address.
+        address: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {
     /// Add a domain; it gets a DKIM signing key and the DNS records to publish are printed.
     Add {
+        /// The domain, e.g. example.com.
         name: String,
     },
+    /// The domains with the defaults their new accounts get.
     List,
     /// The DNS records the domain needs: MX, SPF, DKIM, DMARC and the SRV records of RFC 6186
     /// that let mail programs configure themselves.
     Dns {
+        /// The domain, e.g. example.com.
         name: String,
     },
     /// Defaults for the domain: the quota new accounts get and how long deleted mail is kept.
     Set {
+        /// The domain, e.g. example.com.
         name: String,
         /// Storage quota for new accounts, e.g. 2GiB; "none" for no limit.
         #[arg(long)]
@@ -200,6 +238,7 @@ pub enum DomainCommand {
     },
     /// Remove a domain that has no accounts left.
     Remove {
+        /// The domain, e.g. example.com.
         name: String,
     },
 }
@@ -208,6 +247,7 @@ pub enum DomainCommand {
 pub enum AccountCommand {
     /// Create an account with INBOX, Sent, Drafts, Trash, Junk and Archive.
     Add {
+        /// The new account's address (the domain must have been added).
         address: String,
         /// Read the password from the first line of standard input (otherwise one is generated
         /// and printed).
@@ -219,10 +259,15 @@ pub enum AccountCommand {
     /// List accounts with their usage.
     List,
     /// Remove an account and all its mail.
-    Remove { address: String },
-    /// Set a new password.
-    Password {
+    Remove {
+        /// The account's address.
         address: String,
+    },
+    /// Set a new password (generated and printed unless --password-stdin).
+    Password {
+        /// The account's address.
+        address: String,
+        /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
     },
@@ -231,6 +276,7 @@ pub enum AccountCommand {
     AppPassword(AppPasswordCommand),
     /// Change an account's quota, protocols, POP3 policy or state.
     Set {
+        /// The account's address.
         address: String,
         #[command(flatten)]
         settings: AccountSettings,
@@ -246,11 +292,24 @@ pub enum AccountCommand {
 #[derive(Debug, Subcommand)]
 pub enum AppPasswordCommand {
     /// Create one named NAME; its secret is printed once and cannot be shown again.
-    Add { address: String, name: String },
+    Add {
+        /// The account's address.
+        address: String,
+        /// What the password is for, e.g. iPhone.
+        name: String,
+    },
     /// The account's app passwords (names and dates, never secrets).
-    List { address: String },
+    List {
+        /// The account's address.
+        address: String,
+    },
     /// Revoke one: it stops working at once.
-    Remove { address: String, name: String },
+    Remove {
+        /// The account's address.
+        address: String,
+        /// The app password's name as `app-password list` shows it.
+        name: String,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -274,11 +333,47 @@ pub struct AccountSettings {
 pub enum AliasCommand {
     /// Make ALIAS deliver to the account ADDRESS.
     Add {
+        /// The extra address, in a domain of this server.
         alias: String,
+        /// The account it delivers to.
         address: String,
     },
+    /// Every alias with the account it delivers to.
     List,
+    /// Remove an alias (the account stays).
     Remove {
+        /// The alias address.
         alias: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// `mailroom help …` explains every command and every argument.
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            if command.get_about().is_none() {
+                missing.push(path.clone());
+            }
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() {
+                    missing.push(format!("{path} <{}>", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &path, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
 }

@@ -143,6 +143,14 @@ pub struct LimitsConfig {
     pub auth_timeout_seconds: u64,
     /// Seconds a write may wait for a client that stopped reading.
     pub write_timeout_seconds: u64,
+    /// Malformed, unknown or misplaced commands (IMAP BAD, POP3 -ERR, SMTP 5xx syntax and
+    /// sequence errors) before the server closes the connection, before and after login:
+    /// IMAP and POP3 count them in a row, SMTP per session.
+    pub bad_commands: u32,
+    /// Recipients an SMTP session (MX, submission) may have refused (unknown, relaying
+    /// denied) before 421 and a disconnect; from a quarter of it on each refusal waits a
+    /// second (Postfix's smtpd_soft/hard_error_limit). LMTP is exempt. 0 = no limit.
+    pub refused_recipients: u32,
 }
 
 impl Default for LimitsConfig {
@@ -158,6 +166,8 @@ impl Default for LimitsConfig {
             throttled_seconds: rate.max_throttled.as_secs(),
             auth_timeout_seconds: 60,
             write_timeout_seconds: mailroom_net::WRITE_TIMEOUT.as_secs(),
+            bad_commands: 20,
+            refused_recipients: 20,
         }
     }
 }
@@ -186,9 +196,11 @@ pub struct AuthConfig {
     /// Accept passwords over unencrypted connections from non-loopback clients. Off by
     /// default: clients must use TLS (RFC 8314).
     pub allow_plaintext: bool,
-    /// Milliseconds a failed login waits before its answer, to slow password guessing.
+    /// Milliseconds every failed login (IMAP, POP3, SMTP AUTH) waits at least before its
+    /// answer, to slow password guessing.
     pub failure_delay_ms: u64,
-    /// Failed logins from one address answered without the growing delay.
+    /// Failed logins from one address answered after failure_delay_ms only, without the
+    /// growing delay.
     pub free_failures: u32,
     /// The first growing delay (milliseconds); it doubles per further failure.
     pub base_delay_ms: u64,
@@ -203,6 +215,10 @@ pub struct AuthConfig {
     pub lockout_account_failures: u32,
     /// How long a lockout lasts (seconds).
     pub lockout_secs: u64,
+    /// Proxies and webmail servers in front ("127.0.0.1", "10.0.0.0/8"): their own address is
+    /// never locked out, and they may name the client they speak for (IMAP ID
+    /// "x-originating-ip", SMTP XCLIENT ADDR), which is then throttled and logged instead.
+    pub trusted_networks: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -218,8 +234,24 @@ impl Default for AuthConfig {
             lockout_address_failures: t.ip_lockout_failures,
             lockout_account_failures: t.account_lockout_failures,
             lockout_secs: t.lockout.as_secs(),
+            trusted_networks: Vec::new(),
         }
     }
+}
+
+/// "10.0.0.0/8", "2001:db8::/32", or one address ("127.0.0.1" is 127.0.0.1/32).
+fn parse_network(text: &str) -> Result<ipnet::IpNet> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        return Ok(net);
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "[auth] trusted_networks: {text:?} is not an address or a network such as 10.0.0.0/8"
+            )
+        })
 }
 
 fn millis(d: std::time::Duration) -> u64 {
@@ -228,9 +260,16 @@ fn millis(d: std::time::Duration) -> u64 {
 
 impl AuthConfig {
     /// The login throttle's settings.
-    pub fn throttle(&self) -> mailroom_auth::ThrottleConfig {
+    pub fn throttle(&self) -> Result<mailroom_auth::ThrottleConfig> {
         use std::time::Duration;
-        mailroom_auth::ThrottleConfig {
+        let trusted = self
+            .trusted_networks
+            .iter()
+            .map(|text| parse_network(text))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(mailroom_auth::ThrottleConfig {
+            trusted,
+            failure_delay: Duration::from_millis(self.failure_delay_ms),
             free_failures: self.free_failures,
             base_delay: Duration::from_millis(self.base_delay_ms),
             max_delay: Duration::from_millis(self.max_delay_ms),
@@ -239,7 +278,7 @@ impl AuthConfig {
             account_lockout_failures: self.lockout_account_failures,
             lockout: Duration::from_secs(self.lockout_secs),
             ..mailroom_auth::ThrottleConfig::default()
-        }
+        })
     }
 }
 

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("mailroom: {e:#}");
+            eprintln!("mailroom: {}", commands::render(&e));
             return ExitCode::from(commands::EX_CONFIG);
         }
     };
@@ -47,14 +47,34 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(serving: bool) {
+    use std::io::IsTerminal;
     // Admin commands print their results; only the server logs at info by default.
     let default = if serving { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAILROOM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    // A log reader that went away (a pipe's far end, a restarted collector) loses the lines,
+    // never the server: tracing-subscriber would otherwise report the failed write with
+    // eprintln!, which panics on the same closed stderr.
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .log_internal_errors(false);
+    match std::env::var("MAILROOM_LOG_FORMAT").as_deref() {
+        // One JSON object per line, for log shippers (Loki, Elasticsearch, journald's
+        // collectors).
+        Ok("json") => builder.json().with_current_span(false).init(),
+        // Colours only for a person at a terminal: in a file, a pipe or the journal the
+        // escape codes are noise.
+        _ => builder
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .init(),
+    }
+    if let Ok(other) = std::env::var("MAILROOM_LOG_FORMAT")
+        && other != "json"
+        && other != "text"
+    {
+        tracing::warn!("MAILROOM_LOG_FORMAT={other:?} is not \"json\" or \"text\"; logging text");
+    }
 }
 
 /// Every login's argon2id verification allocates ~19 MiB. glibc's default raises its mmap

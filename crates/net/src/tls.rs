@@ -52,30 +52,83 @@ pub fn load_or_create_tls(
     .acceptor()
 }
 
+/// How long a generated certificate is valid: about what public CAs issue, so a client that
+/// pinned it meets a change once a year at most.
+const SELF_SIGNED_DAYS: i64 = 365;
+/// A generated certificate this close to its end is replaced at start.
+const RENEW_DAYS_BEFORE: i64 = 30;
+
+/// The self-signed pair in `dir`, made for `hostname` when there is none, when the one there
+/// names another host, or when it ends within `RENEW_DAYS_BEFORE` days.
 pub(crate) fn self_signed(dir: &Path, hostname: &str) -> Result<TlsFiles, TlsError> {
     let files = TlsFiles {
         cert: dir.join("self-signed.crt"),
         key: dir.join("self-signed.key"),
     };
+    let now = time::OffsetDateTime::now_utc();
     if files.cert.exists() && files.key.exists() {
-        return Ok(files);
+        match std::fs::read(&files.cert) {
+            Ok(pem) => match still_good(&pem, hostname, now) {
+                Ok(()) => return Ok(files),
+                Err(why) => tracing::warn!("replacing the self-signed certificate: {why}"),
+            },
+            Err(e) => tracing::warn!("replacing the self-signed certificate: {e}"),
+        }
     }
     let read_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| TlsError::Read { path, source }
     };
     std::fs::create_dir_all(dir).map_err(read_err(dir))?;
-    let names = vec![hostname.to_string(), "localhost".to_string()];
-    let generated =
-        rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
-    write_private(&files.key, generated.signing_key.serialize_pem().as_bytes())
-        .map_err(read_err(&files.key))?;
-    std::fs::write(&files.cert, generated.cert.pem()).map_err(read_err(&files.cert))?;
+    let (cert, key) = generate(hostname, now)?;
+    write_private(&files.key, key.as_bytes()).map_err(read_err(&files.key))?;
+    std::fs::write(&files.cert, cert).map_err(read_err(&files.cert))?;
     tracing::warn!(
-        "no TLS certificate configured: generated a self-signed one at {} (clients will warn)",
+        "no TLS certificate configured: generated a self-signed one for {hostname} at {} \
+         (clients will warn; valid {SELF_SIGNED_DAYS} days, renewed at start before it ends)",
         files.cert.display()
     );
     Ok(files)
+}
+
+/// A certificate (PEM) and its key (PEM) for `hostname` (and localhost), CN = `hostname`,
+/// valid from a day before `now` (clocks differ) for `SELF_SIGNED_DAYS`.
+fn generate(hostname: &str, now: time::OffsetDateTime) -> Result<(String, String), TlsError> {
+    let generate_err = |e: rcgen::Error| TlsError::Generate(e.to_string());
+    let mut names = vec![hostname.to_string()];
+    if hostname != "localhost" {
+        names.push("localhost".to_string());
+    }
+    let mut params = rcgen::CertificateParams::new(names).map_err(generate_err)?;
+    let mut name = rcgen::DistinguishedName::new();
+    name.push(rcgen::DnType::CommonName, hostname);
+    name.push(rcgen::DnType::OrganizationName, "Mailroom (self-signed)");
+    params.distinguished_name = name;
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(SELF_SIGNED_DAYS);
+    let key = rcgen::KeyPair::generate().map_err(generate_err)?;
+    let cert = params.self_signed(&key).map_err(generate_err)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// Why a generated certificate must be replaced, if it must.
+fn still_good(pem: &[u8], hostname: &str, now: time::OffsetDateTime) -> Result<(), String> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem).map_err(|e| format!("unreadable: {e}"))?;
+    let cert = pem.parse_x509().map_err(|e| format!("unreadable: {e}"))?;
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or_default();
+    if !cn.eq_ignore_ascii_case(hostname) {
+        return Err(format!("it names {cn:?}, not {hostname:?}"));
+    }
+    let ends = cert.validity().not_after.timestamp();
+    if ends - now.unix_timestamp() < RENEW_DAYS_BEFORE * 86_400 {
+        return Err(format!("it ends within {RENEW_DAYS_BEFORE} days"));
+    }
+    Ok(())
 }
 
 /// Writes a file readable by its owner only (a private key).
@@ -112,6 +165,32 @@ mod tests {
             key: dir.path().join("self-signed.key"),
         };
         load_or_create_tls(Some(&files), dir.path(), "ignored").unwrap();
+    }
+
+    #[test]
+    fn self_signed_names_the_host_for_a_year_and_is_renewed_near_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        self_signed(dir.path(), "mail.example.test").unwrap();
+        let pem = std::fs::read(dir.path().join("self-signed.crt")).unwrap();
+        let (_, parsed) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+        let cert = parsed.parse_x509().unwrap();
+        let cn = cert.subject().iter_common_name().next().unwrap();
+        assert_eq!(cn.as_str().unwrap(), "mail.example.test");
+        let validity = cert.validity();
+        let days = (validity.not_after.timestamp() - validity.not_before.timestamp()) / 86_400;
+        assert_eq!(days, SELF_SIGNED_DAYS + 1);
+        let now = time::OffsetDateTime::now_utc();
+        assert!(still_good(&pem, "mail.example.test", now).is_ok());
+        assert!(still_good(&pem, "other.example.test", now).is_err());
+        let near_end = now + time::Duration::days(SELF_SIGNED_DAYS - RENEW_DAYS_BEFORE + 1);
+        assert!(still_good(&pem, "mail.example.test", near_end).is_err());
+
+        // Another hostname: a new certificate.
+        self_signed(dir.path(), "mx.example.test").unwrap();
+        assert_ne!(
+            std::fs::read(dir.path().join("self-signed.crt")).unwrap(),
+            pem
+        );
     }
 
     #[test]

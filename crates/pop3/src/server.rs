@@ -20,12 +20,12 @@ pub struct Pop3Config {
     pub allow_plaintext_auth: bool,
     /// The policy of accounts that have none of their own.
     pub default_policy: Pop3Policy,
+    /// Malformed or unknown commands in a row before -ERR and a disconnect; 0 = no limit.
+    pub max_bad_commands: u32,
     /// RFC 1939 §3: an autologout timer of at least 10 minutes.
     pub idle_timeout: Duration,
     /// How long a reply may wait for a client that stopped reading before the session ends.
     pub write_timeout: Duration,
-    /// How long a wrong password waits before its -ERR, to slow guessing.
-    pub auth_failure_delay: Duration,
     /// How long a connection may stay without a successful login, counted from connect.
     pub auth_timeout: Duration,
     /// Sessions the listeners run at once; further clients get -ERR [SYS/TEMP].
@@ -45,9 +45,9 @@ impl Default for Pop3Config {
             hostname: "localhost".into(),
             allow_plaintext_auth: false,
             default_policy: Pop3Policy::LeaveOnServer,
+            max_bad_commands: 20,
             idle_timeout: Duration::from_secs(600),
             write_timeout: mailroom_net::WRITE_TIMEOUT,
-            auth_failure_delay: Duration::from_secs(2),
             auth_timeout: Duration::from_secs(60),
             max_connections: ConnectionLimits::default().total,
             max_connections_per_ip: ConnectionLimits::default().per_ip,

@@ -61,6 +61,7 @@ impl Session {
             return;
         }
         let mut pace = Pace::new(&self.shared.config);
+        let mut bad_streak = 0u32;
         loop {
             let authenticated = matches!(self.state, State::Transaction(_));
             let line = match pace.next_line(&mut conn, authenticated).await {
@@ -79,13 +80,22 @@ impl Session {
                 Ok(Next::Line(Line::Data { bytes, .. })) => bytes,
             };
             let flow = match parse_command(&line) {
-                Ok(command) => self.dispatch(&mut conn, command).await,
+                Ok(command) => {
+                    bad_streak = 0;
+                    self.dispatch(&mut conn, command).await
+                }
                 Err(e) => {
                     let text = match e {
                         ParseError::Unknown => "Unknown command".to_string(),
                         other => other.to_string(),
                     };
                     conn.queue(&err(None, &text));
+                    bad_streak = bad_streak.saturating_add(1);
+                    let max = self.shared.config.max_bad_commands;
+                    if max > 0 && bad_streak >= max {
+                        conn.queue(&err(None, "Too many invalid commands, closing connection"));
+                        break;
+                    }
                     Flow::Continue
                 }
             };
@@ -383,13 +393,12 @@ impl Session {
     }
 
     /// Answers a failed authentication; wrong credentials (and a throttled client) wait the
-    /// throttle's growing delay, never less than the configured one, and read the same words.
+    /// throttle's delay and read the same words.
     async fn auth_failed(&mut self, conn: &mut Connection, error: AuthError) {
         match error {
             e @ (AuthError::InvalidCredentials { .. } | AuthError::Disabled) => {
                 tracing::info!(peer = %self.peer, "pop3 login failed");
-                let delay = e.delay().max(self.shared.config.auth_failure_delay);
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(e.delay()).await;
                 conn.queue(&err(Some(RespCode::Auth), "Invalid user name or password"));
             }
             AuthError::Sasl(e) => {
@@ -539,10 +548,13 @@ impl Session {
                 Ok(removed) => ok(&format!("Bye, {removed} messages removed")),
                 Err(e) => {
                     tracing::error!("pop3 update failed: {e}");
-                    err(
-                        Some(RespCode::SysTemp),
-                        "Some messages could not be removed",
-                    )
+                    let text = match e {
+                        mailroom_store::StoreError::StorageFull => {
+                            "Some messages could not be removed: not enough disk space on the server"
+                        }
+                        _ => "Some messages could not be removed",
+                    };
+                    err(Some(RespCode::SysTemp), text)
                 }
             },
         };
@@ -635,6 +647,7 @@ mod tests {
         assert_eq!(top(m, 0), b"A: 1\r\nB: 2\r\n\r\n");
         assert_eq!(top(m, 2), b"A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\n");
         assert_eq!(top(m, 99), m);
+        assert_eq!(top(m, u32::MAX), m);
         assert_eq!(top(b"no body", 3), b"no body");
     }
 }

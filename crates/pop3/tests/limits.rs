@@ -118,3 +118,23 @@ async fn busy_clients_must_still_log_in_in_time() {
     }
     assert_eq!(c.line().await, "", "closed");
 }
+
+/// The same error budget as IMAP's and SMTP's: a stream of unknown commands ends the session.
+#[tokio::test]
+async fn a_stream_of_bad_commands_ends_the_session() {
+    let (_dir, port) = start(Pop3Config {
+        max_bad_commands: 3,
+        ..Pop3Config::default()
+    })
+    .await;
+    let (mut c, _) = Client::connect(port).await;
+    c.send(&"FROB\r\n".repeat(1000)).await;
+    for _ in 0..3 {
+        assert_eq!(c.line().await, "-ERR Unknown command");
+    }
+    assert_eq!(
+        c.line().await,
+        "-ERR Too many invalid commands, closing connection"
+    );
+    assert_eq!(c.line().await, "", "closed");
+}

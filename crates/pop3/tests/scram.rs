@@ -40,7 +40,6 @@ async fn harness() -> Harness {
     };
     let auth = Authenticator::new(store.clone()).with_throttle(throttle, Arc::new(SystemClock));
     let config = Pop3Config {
-        auth_failure_delay: Duration::from_millis(1),
         ..Pop3Config::default()
     };
     let server = Pop3Server::new(store.clone(), auth, None, config);

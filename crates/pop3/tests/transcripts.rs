@@ -81,7 +81,6 @@ async fn harness(config: Pop3Config) -> Harness {
 
 fn fast() -> Pop3Config {
     Pop3Config {
-        auth_failure_delay: Duration::from_millis(10),
         ..Pop3Config::default()
     }
 }
@@ -271,6 +270,10 @@ async fn transaction_state_is_byte_exact() {
     );
     let (_, top) = c.multi("TOP 2 0").await;
     assert_eq!(top, b"From: b@example.org\r\nSubject: two\r\n\r\n");
+    // RFC 1939 §7: more lines than the body has is the whole message, however many.
+    let (status, top) = c.multi("TOP 1 99999999999999").await;
+    assert_eq!(status, "+OK Top of message follows");
+    assert_eq!(unstuff(&top), M1);
     assert_eq!(c.cmd("DELE 2").await, "+OK Message 2 deleted");
     assert_eq!(c.cmd("DELE 2").await, "-ERR No such message");
     assert_eq!(c.cmd("RETR 2").await, "-ERR No such message");

@@ -94,6 +94,7 @@ pub async fn deliver(
             let failed = || match &e {
                 StoreError::OverQuota => Err(SmtpError::OverQuota),
                 StoreError::TooLarge => Err(SmtpError::TooLarge),
+                StoreError::StorageFull => Err(SmtpError::Store(StoreError::StorageFull)),
                 other => Err(SmtpError::Delivery(other.to_string())),
             };
             return recipients.iter().map(|_| failed()).collect();

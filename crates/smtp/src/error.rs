@@ -40,6 +40,10 @@ pub enum SmtpError {
     EhloNeeded,
     #[error("too many errors")]
     TooManyErrors,
+    #[error("too many refused recipients")]
+    TooManyRecipientErrors,
+    #[error("XCLIENT from an address that is not a trusted proxy")]
+    XclientRefused,
     #[error("commands sent too fast for too long")]
     TooFast,
     #[error("timeout")]
@@ -145,6 +149,13 @@ impl SmtpError {
             SmtpError::TooManyErrors => {
                 Reply::new(421, "4.7.0", "Too many errors, closing connection")
             }
+            SmtpError::TooManyRecipientErrors => Reply::new(
+                421,
+                "4.7.0",
+                "Too many unknown recipients, closing connection",
+            ),
+            // Postfix's answer to an XCLIENT it does not take from this client.
+            SmtpError::XclientRefused => Reply::new(550, "5.7.0", "Insufficient authorization"),
             SmtpError::Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),
             SmtpError::TooFast => Reply::new(
                 421,
@@ -196,6 +207,10 @@ impl SmtpError {
                 "5.7.1",
                 format!("Rejected by the DMARC policy of {domain}"),
             ),
+            // RFC 3463 4.3.1: the sender keeps the message and tries again later.
+            SmtpError::Store(StoreError::StorageFull) => {
+                Reply::new(452, "4.3.1", "Insufficient system storage")
+            }
             SmtpError::Store(e) if e.is_client_error() => {
                 Reply::new(550, "5.0.0", format!("Refused: {e}"))
             }

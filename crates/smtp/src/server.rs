@@ -61,6 +61,12 @@ pub struct SmtpConfig {
     /// Protocol errors (unknown commands, bad syntax, bad sequence) before 421 and a
     /// disconnect.
     pub max_errors: u32,
+    /// Refused recipients (unknown addresses, relaying denied) one session may try before 421
+    /// and a disconnect (Postfix's smtpd_hard_error_limit); from a quarter of it on, each
+    /// refusal waits `recipient_error_delay` first, so harvesting a directory is slow. LMTP is
+    /// exempt: the MTA in front asks for every recipient it was given. 0 = no limit.
+    pub max_recipient_errors: u32,
+    pub recipient_error_delay: std::time::Duration,
     /// A message whose lines end in a bare CR or LF: stored with CRLF, or refused. Only CRLF
     /// `.` CRLF ends DATA either way (see `proto::data`).
     pub bare_line_ends: crate::proto::BareLineEnds,
@@ -107,6 +113,8 @@ impl Default for SmtpConfig {
             max_message_size: 50 * 1024 * 1024,
             max_recipients: 100,
             max_errors: 10,
+            max_recipient_errors: 20,
+            recipient_error_delay: std::time::Duration::from_secs(1),
             bare_line_ends: crate::proto::BareLineEnds::default(),
             timeouts: Timeouts::default(),
             max_connections: 500,

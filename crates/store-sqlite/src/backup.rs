@@ -64,11 +64,11 @@ impl SqliteStore {
 
         // 1. A consistent snapshot of the metadata while writers go on.
         let source = Connection::open_with_flags(
-            self.inner.dir.join("mail.db"),
+            self.inner.dir.join(crate::DATABASE_FILE),
             OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .map_err(db)?;
-        let snapshot_path = partial.join("mail.db");
+        let snapshot_path = partial.join(crate::DATABASE_FILE);
         {
             let mut target = Connection::open(&snapshot_path).map_err(db)?;
             let backup = rusqlite::backup::Backup::new(&source, &mut target).map_err(db)?;
@@ -175,16 +175,18 @@ pub fn verify_backup(root: &Path, id: &str, progress: Progress<'_>) -> Result<Ve
     let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("manifest.json"))?)
         .map_err(|e| StoreError::Corrupt(format!("manifest of {id}: {e}")))?;
     let mut problems = Vec::new();
-    let (sha, _) = sha256_file(&dir.join("mail.db"))?;
+    let (sha, _) = sha256_file(&dir.join(crate::DATABASE_FILE))?;
     if sha != manifest.db_sha256 {
         problems.push(format!(
             "{id}/mail.db: checksum {sha}, manifest says {}",
             manifest.db_sha256
         ));
     } else {
-        let conn =
-            Connection::open_with_flags(dir.join("mail.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(db)?;
+        let conn = Connection::open_with_flags(
+            dir.join(crate::DATABASE_FILE),
+            OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .map_err(db)?;
         let verdict: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(db)?;
@@ -303,9 +305,11 @@ impl BackupReader {
         let dir = backup_dir(root, id)?;
         let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("manifest.json"))?)
             .map_err(|e| StoreError::Corrupt(format!("manifest of {id}: {e}")))?;
-        let conn =
-            Connection::open_with_flags(dir.join("mail.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(db)?;
+        let conn = Connection::open_with_flags(
+            dir.join(crate::DATABASE_FILE),
+            OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .map_err(db)?;
         Ok(BackupReader {
             root: root.to_path_buf(),
             conn,
@@ -314,7 +318,7 @@ impl BackupReader {
     }
 
     pub fn db_path(&self) -> PathBuf {
-        self.root.join(&self.manifest.id).join("mail.db")
+        self.root.join(&self.manifest.id).join(crate::DATABASE_FILE)
     }
 
     pub fn blob_path(&self, hash: &BlobHash) -> PathBuf {
@@ -474,7 +478,7 @@ pub fn restore_whole(root: &Path, id: &str, data_dir: &Path, now: i64) -> Result
             copy_durably(&reader.blob_path(&hash), &target)?;
         }
     }
-    copy_durably(&reader.db_path(), &data_dir.join("mail.db"))?;
+    copy_durably(&reader.db_path(), &data_dir.join(crate::DATABASE_FILE))?;
     Ok(aside)
 }
 

@@ -85,12 +85,62 @@ impl BlobDir {
         self.path(hash).exists()
     }
 
+    /// Every message file (hash, size, age) and every temporary file (path, size, age) there
+    /// is, for finding the ones nothing refers to. Names that are neither are skipped.
+    pub fn inventory(&self) -> io::Result<Inventory> {
+        let now = SystemTime::now();
+        let age = |m: &fs::Metadata| {
+            m.modified()
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .unwrap_or_default()
+        };
+        let mut inventory = Inventory::default();
+        for i in 0..=255u8 {
+            let dir = match fs::read_dir(self.root.join(format!("{i:02x}"))) {
+                Ok(dir) => dir,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for entry in dir {
+                let entry = entry?;
+                let Some(hash) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|name| name.parse::<BlobHash>().ok())
+                else {
+                    continue;
+                };
+                let Ok(meta) = entry.metadata() else { continue };
+                inventory.blobs.push((hash, meta.len(), age(&meta)));
+            }
+        }
+        for entry in fs::read_dir(self.root.join("tmp"))? {
+            let entry = entry?;
+            if let Ok(meta) = entry.metadata()
+                && meta.is_file()
+            {
+                inventory
+                    .temporary
+                    .push((entry.path(), meta.len(), age(&meta)));
+            }
+        }
+        Ok(inventory)
+    }
+
     pub fn remove(&self, hash: &BlobHash) -> io::Result<()> {
         match fs::remove_file(self.path(hash)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
     }
+}
+
+/// What `BlobDir::inventory` found.
+#[derive(Default)]
+pub struct Inventory {
+    pub blobs: Vec<(BlobHash, u64, Duration)>,
+    pub temporary: Vec<(PathBuf, u64, Duration)>,
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

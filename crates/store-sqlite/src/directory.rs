@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use mailroom_store::account::{normalize_domain, split_address};
 use mailroom_store::{
     Account, AccountId, AccountUpdate, Alias, AppPassword, DEFAULT_MAILBOXES, Directory, DkimKey,
-    Domain, DomainId, DomainUpdate, MailboxName, NewAccount, Result, StoreError,
+    Domain, DomainId, DomainUpdate, Lockout, MailboxName, NewAccount, Result, StoreError,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -473,6 +473,53 @@ impl Directory for SqliteStore {
                     return Err(not_found("app password"));
                 }
                 Ok(())
+            })
+            .await
+    }
+
+    async fn save_lockout(&self, lockout: Lockout) -> Result<()> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                // Expired ones go whenever a new one comes: the table stays the size of the
+                // attacks of the last lockout period.
+                ctx.conn
+                    .prepare_cached("DELETE FROM login_lockouts WHERE until <= ?1")
+                    .map_err(db)?
+                    .execute([ctx.now])
+                    .map_err(db)?;
+                ctx.conn
+                    .prepare_cached(
+                        "INSERT INTO login_lockouts (key, until, detail) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (key) DO UPDATE SET until = excluded.until, detail = excluded.detail",
+                    )
+                    .map_err(db)?
+                    .execute(params![lockout.key, lockout.until, lockout.detail])
+                    .map_err(db)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn active_lockouts(&self, now: i64) -> Result<Vec<Lockout>> {
+        self.inner
+            .readers
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT key, until, detail FROM login_lockouts WHERE until > ?1",
+                    )
+                    .map_err(db)?;
+                stmt.query_map([now], |r| {
+                    Ok(Lockout {
+                        key: r.get(0)?,
+                        until: r.get(1)?,
+                        detail: r.get(2)?,
+                    })
+                })
+                .map_err(db)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)
             })
             .await
     }

@@ -53,8 +53,16 @@ struct Inner {
     facts: Arc<rows::FactsCache>,
 }
 
+/// The metadata database inside the store's directory.
+pub(crate) const DATABASE_FILE: &str = "mail.db";
+
 impl SqliteStore {
     /// Opens or creates the store in `dir` with the system clock.
+    /// Whether `dir` holds a store (so a caller can refuse to create one by accident).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DATABASE_FILE).is_file()
+    }
+
     pub fn open(dir: &Path) -> Result<Self> {
         Self::open_with_clock(dir, Arc::new(SystemClock))
     }
@@ -62,7 +70,7 @@ impl SqliteStore {
     pub fn open_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let blobs = Arc::new(BlobDir::open(&dir.join("blobs"))?);
-        let db_path = dir.join("mail.db");
+        let db_path = dir.join(DATABASE_FILE);
         let mut conn = Connection::open(&db_path).map_err(db)?;
         // Another process (the CLI beside the server) may hold the write lock for a moment.
         conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;

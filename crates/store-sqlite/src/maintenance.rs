@@ -8,7 +8,15 @@ use crate::rows::load_account;
 use crate::schema::db;
 use crate::writer::WriteCtx;
 use async_trait::async_trait;
-use mailroom_store::{AccountId, MailboxId, Maintenance, QuotaWarning, Result, SpecialUse};
+use mailroom_store::{
+    AccountId, BlobHash, MailboxId, Maintenance, QuotaWarning, Result, SpecialUse, StrayFiles,
+};
+use rusqlite::OptionalExtension;
+use std::time::Duration;
+
+/// Stray message files checked and removed per writer transaction, so a large clean-up never
+/// holds deliveries back for long.
+const STRAY_BATCH: usize = 500;
 
 /// A blob nothing references is kept this long before its file is removed, so a delivery of
 /// the same content that wrote (or found) the file just before can still reference it.
@@ -130,6 +138,69 @@ impl Maintenance for SqliteStore {
                 Ok(expired)
             })
             .await
+    }
+
+    async fn stray_files(&self, min_age: Duration, remove: bool) -> Result<StrayFiles> {
+        let blobs = self.inner.blobs.clone();
+        let inventory = tokio::task::spawn_blocking(move || blobs.inventory())
+            .await
+            .map_err(|e| mailroom_store::StoreError::Database(format!("inventory: {e}")))??;
+        let mut report = StrayFiles::default();
+        for (path, size, age) in inventory.temporary {
+            if age < min_age {
+                continue;
+            }
+            report.temporary += 1;
+            report.temporary_bytes += size;
+            if remove {
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                    _ => {}
+                }
+            }
+        }
+        let old: Vec<(BlobHash, u64)> = inventory
+            .blobs
+            .into_iter()
+            .filter(|(_, _, age)| *age >= min_age)
+            .map(|(hash, size, _)| (hash, size))
+            .collect();
+        for batch in old.chunks(STRAY_BATCH) {
+            let batch = batch.to_vec();
+            let blobs = self.inner.blobs.clone();
+            // In the writer: no delivery can reference one of these files between the check
+            // and the removal, and one that found the file earlier sees it gone at its commit
+            // and writes it again.
+            let (count, bytes) = self
+                .inner
+                .writer
+                .write(move |ctx| {
+                    let (mut count, mut bytes) = (0, 0);
+                    for (hash, size) in batch {
+                        let known = ctx
+                            .conn
+                            .prepare_cached("SELECT 1 FROM blobs WHERE hash = ?1")
+                            .map_err(db)?
+                            .query_row([&hash.0[..]], |_| Ok(()))
+                            .optional()
+                            .map_err(db)?
+                            .is_some();
+                        if known {
+                            continue;
+                        }
+                        count += 1;
+                        bytes += size;
+                        if remove {
+                            blobs.remove(&hash)?;
+                        }
+                    }
+                    Ok((count, bytes))
+                })
+                .await?;
+            report.orphans += count;
+            report.orphan_bytes += bytes;
+        }
+        Ok(report)
     }
 
     async fn recalculate_usage(&self, account: AccountId) -> Result<((u64, u64), (u64, u64))> {

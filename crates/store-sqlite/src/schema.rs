@@ -190,6 +190,16 @@ ALTER TABLE queue_recipients ADD COLUMN orcpt TEXT DEFAULT NULL;
 ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uid_next - 1;
 "#,
+    r#"
+-- Login lockouts (mailroom-auth's throttle), so a restart does not lift them: key is what is
+-- locked (an address or an account name's digest, as the authenticator encodes it), until
+-- is Unix time, detail what the authenticator restores with it.
+CREATE TABLE login_lockouts (
+    key    BLOB PRIMARY KEY,
+    until  INTEGER NOT NULL,
+    detail BLOB NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -217,6 +227,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 pub fn db(e: rusqlite::Error) -> StoreError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return StoreError::StorageFull;
+    }
     StoreError::Database(e.to_string())
 }
 

@@ -48,7 +48,7 @@ impl SearchIndex {
     /// Opens `search.db` beside `mail.db` and starts the indexer thread.
     pub fn start(dir: &Path, blobs: Arc<BlobDir>) -> Result<Self> {
         let path = dir.join("search.db");
-        let main = dir.join("mail.db");
+        let main = dir.join(crate::DATABASE_FILE);
         let conn = Connection::open(&path).map_err(db)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;")

@@ -206,6 +206,16 @@ pub struct AppPassword {
     pub created_at: i64,
 }
 
+/// A login lockout kept across restarts and shared by every node: what is locked (`key`, the
+/// authenticator's encoding, opaque to the store), until when (Unix seconds), and what the
+/// authenticator needs to restore it (`detail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lockout {
+    pub key: Vec<u8>,
+    pub until: i64,
+    pub detail: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias {
     pub address: String,
@@ -220,15 +230,32 @@ pub fn split_address(address: &str) -> Result<(String, String)> {
     let (local, domain) = address
         .rsplit_once('@')
         .ok_or_else(|| StoreError::invalid("address", "missing @"))?;
-    let valid_local = !local.is_empty()
-        && local.len() <= 64
-        && !local
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\');
-    if !valid_local {
-        return Err(StoreError::invalid("address", address));
+    if !is_dot_atom(local) {
+        return Err(StoreError::invalid(
+            "address",
+            format!(
+                "{address} (the part before @ may hold letters, digits and !#$%&'*+-/=?^_`{{|}}~, with single dots between)"
+            ),
+        ));
     }
     Ok((local.to_string(), normalize_domain(domain)?))
+}
+
+/// RFC 5322 §3.2.3 dot-atom (UTF-8 letters too, RFC 6531), at most 64 octets (RFC 5321
+/// §4.5.3.1.1): what every mail program can type and send to. Quoted local parts are
+/// refused for new addresses.
+fn is_dot_atom(local: &str) -> bool {
+    const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
+    !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom.chars().all(|c| {
+                    c.is_ascii_alphanumeric()
+                        || SPECIALS.contains(c)
+                        || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+                })
+        })
 }
 
 pub fn normalize_domain(domain: &str) -> Result<String> {
@@ -270,6 +297,13 @@ mod tests {
             split_address(" Bob@Example.TEST ").unwrap(),
             ("Bob".to_string(), "example.test".to_string())
         );
+        for good in [
+            "o'brien+tag@example.test",
+            "first.last@example.test",
+            "jörg@example.test",
+        ] {
+            assert!(split_address(good).is_ok(), "{good}");
+        }
         for bad in [
             "bob",
             "@example.test",
@@ -277,6 +311,12 @@ mod tests {
             "bo b@example.test",
             "bob@-x.test",
             "bob@a..b",
+            "bad@@example.test",
+            ".bob@example.test",
+            "bob.@example.test",
+            "b..ob@example.test",
+            "b(o)b@example.test",
+            "\"bob\"@example.test",
         ] {
             assert!(split_address(bad).is_err(), "{bad}");
         }

@@ -2,7 +2,7 @@
 //! is durable (committed and fsync'd) and has been published to subscribers.
 
 use crate::account::{
-    Account, AccountUpdate, Alias, AppPassword, Domain, DomainUpdate, NewAccount,
+    Account, AccountUpdate, Alias, AppPassword, Domain, DomainUpdate, Lockout, NewAccount,
 };
 use crate::blob::BlobHash;
 use crate::changes::{Change, MailboxEvent};
@@ -15,7 +15,9 @@ use crate::message::{
     MessageSummary, NewMessage, TextField,
 };
 use crate::queue::{AttemptResult, OutboundMessage, QueueId, QueuedMessage};
-use crate::recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};
+use crate::recovery::{
+    PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored, StrayFiles,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::sync::broadcast;
@@ -56,6 +58,11 @@ pub trait Directory: Send + Sync {
     async fn app_passwords(&self, account: AccountId) -> Result<Vec<AppPassword>>;
     /// Revokes an app password at once; NotFound if there is none by that name.
     async fn remove_app_password(&self, account: AccountId, name: &str) -> Result<()>;
+
+    /// Keeps a login lockout (replacing one with the same key) so it outlives a restart.
+    async fn save_lockout(&self, lockout: Lockout) -> Result<()>;
+    /// The lockouts still in force at `now` (Unix seconds); expired ones are dropped.
+    async fn active_lockouts(&self, now: i64) -> Result<Vec<Lockout>>;
 }
 
 /// An account's folders.
@@ -220,6 +227,12 @@ pub trait Maintenance: Send + Sync {
     async fn pending_quota_warnings(&self) -> Result<Vec<QuotaWarning>>;
     /// Marks a warning delivered.
     async fn quota_warning_sent(&self, id: i64) -> Result<()>;
+    /// Files beside the database that nothing refers to and that are older than `min_age`:
+    /// message files written by a delivery that crashed before its commit, temporary files
+    /// of interrupted writes. With `remove` they are deleted; a delivery that found such a
+    /// file for its own identical content writes it again. Younger files may belong to a
+    /// write in progress and are left alone.
+    async fn stray_files(&self, min_age: std::time::Duration, remove: bool) -> Result<StrayFiles>;
 }
 
 /// Named, expiring locks shared by every node (the POP3 maildrop lock, RFC 1939 §8).

@@ -21,7 +21,7 @@ mod queue;
 mod recovery;
 
 pub use account::{
-    Account, AccountUpdate, Alias, AppPassword, DkimKey, Domain, DomainUpdate, NewAccount,
+    Account, AccountUpdate, Alias, AppPassword, DkimKey, Domain, DomainUpdate, Lockout, NewAccount,
     Pop3Policy, Protocols,
 };
 pub use api::{
@@ -43,4 +43,6 @@ pub use message::{
 pub use queue::{
     AttemptResult, OutboundMessage, QueueId, QueuedMessage, QueuedRecipient, RecipientStatus,
 };
-pub use recovery::{PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored};
+pub use recovery::{
+    PurgeReport, QuotaWarning, RecoverableMessage, RecoveryFilter, Restored, StrayFiles,
+};

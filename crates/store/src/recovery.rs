@@ -42,6 +42,24 @@ pub struct PurgeReport {
     pub bytes: u64,
 }
 
+/// Files the store keeps beside its database that nothing refers to (see
+/// `Maintenance::stray_files`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StrayFiles {
+    /// Message files no message, recovery entry or queued mail refers to.
+    pub orphans: u64,
+    pub orphan_bytes: u64,
+    /// Leftovers of writes interrupted before their file was complete.
+    pub temporary: u64,
+    pub temporary_bytes: u64,
+}
+
+impl StrayFiles {
+    pub fn is_empty(&self) -> bool {
+        self.orphans + self.temporary == 0
+    }
+}
+
 /// A quota warning to deliver to an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaWarning {

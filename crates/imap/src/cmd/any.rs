@@ -31,8 +31,18 @@ pub(crate) fn logout(s: &mut Session) -> Result<Done, ImapError> {
     })
 }
 
-/// RFC 2971: the client's parameters are only logged.
+/// RFC 2971: the client's parameters are logged. A trusted proxy (a webmail, an IMAP proxy)
+/// names the client it speaks for in "x-originating-ip", as Dovecot's proxies and webmails
+/// do; before login that address takes the connection's place for the login throttle.
 pub(crate) fn id(s: &mut Session, params: IdParams) -> Result<Done, ImapError> {
+    if let Some(params) = &params
+        && s.from_proxy
+        && matches!(s.state, crate::session::State::NotAuthenticated)
+        && let Some(client) = originating_ip(params)
+    {
+        tracing::info!(proxy = %s.peer, client = %client, "IMAP ID: a trusted proxy names its client");
+        s.peer = client;
+    }
     if let Some(params) = &params {
         let client: Vec<String> = params
             .iter()
@@ -53,6 +63,15 @@ pub(crate) fn id(s: &mut Session, params: IdParams) -> Result<Done, ImapError> {
         Some(b"Mailroom".to_vec()),
     )]))));
     Ok(Done::ok("ID completed"))
+}
+
+fn originating_ip(params: &[(Vec<u8>, Option<Vec<u8>>)]) -> Option<std::net::IpAddr> {
+    params
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(b"x-originating-ip"))
+        .and_then(|(_, value)| value.as_deref())
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .and_then(|text| text.trim().trim_matches(['[', ']']).parse().ok())
 }
 
 /// RFC 9051 §6.2.1. Anything the client pipelined after STARTTLS is thrown away by the driver.

@@ -73,8 +73,7 @@ pub(crate) async fn append(s: &mut Session, cmd: Append) -> Result<Done, ImapErr
 /// RFC 9051 §7.1: OVERQUOTA and TOOBIG are what a client can act on.
 fn append_error(e: StoreError) -> ImapError {
     match e {
-        StoreError::OverQuota => ImapError::no_code(Code::OverQuota, "over quota"),
         StoreError::TooLarge => ImapError::no_code(Code::TooBig, "message too large"),
-        other => other.into(),
+        other => crate::error::adding_mail_error(other),
     }
 }

@@ -7,7 +7,7 @@ use crate::session::{Done, Session, State};
 use crate::view::to_sequence_set;
 use mailroom_imap_proto::command::store::CopyMove;
 use mailroom_imap_proto::response::{Code, Response, StatusKind, Text};
-use mailroom_store::{CopiedUid, StoreError};
+use mailroom_store::CopiedUid;
 use std::num::NonZeroU32;
 
 pub(crate) async fn copy_or_move(
@@ -61,10 +61,7 @@ pub(crate) async fn copy_or_move(
             .copy_messages(selected.mailbox.id, &uids, target.id)
             .await
     }
-    .map_err(|e| match e {
-        StoreError::OverQuota => ImapError::no_code(Code::OverQuota, "over quota"),
-        other => other.into(),
-    })?;
+    .map_err(crate::error::adding_mail_error)?;
     let code = copy_uid(target.uid_validity, &pairs);
     if !is_move {
         return Ok(Done::with_code(code, format!("{verb} completed")));

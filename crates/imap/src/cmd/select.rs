@@ -64,9 +64,18 @@ pub(crate) async fn select(
         let told_up_to = if examine {
             status.recent_uid
         } else {
-            store
+            // \Recent is a courtesy: a store that can't record it (a full disk) must not
+            // keep the user from reading, and deleting, their mail.
+            match store
                 .claim_recent(mailbox.id, status.uid_next.saturating_sub(1))
-                .await?
+                .await
+            {
+                Ok(told) => told,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot record recent messages");
+                    status.recent_uid
+                }
+            }
         };
         view.recent = view
             .messages

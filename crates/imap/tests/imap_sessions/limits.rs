@@ -120,3 +120,46 @@ async fn busy_clients_must_still_log_in_in_time() {
     }
     assert!(c.closed().await);
 }
+
+/// 200,000 unknown commands in one write (issue 18) are not all answered: after
+/// `max_bad_commands` BADs in a row the session ends, before login as after it, while a good
+/// command in between starts the count again.
+#[tokio::test]
+async fn a_stream_of_bad_commands_ends_the_session() {
+    let srv = start_with(ImapConfig {
+        max_bad_commands: 5,
+        ..ImapConfig::default()
+    })
+    .await;
+    let (mut c, _) = Client::connect(srv.addr).await;
+    let flood: String = (0..200_000)
+        .map(|i| format!("b{i} FROBNICATE\r\n"))
+        .collect();
+    c.send(&flood).await;
+    for i in 0..5 {
+        let line = c.line().await;
+        assert!(line.starts_with(&format!("b{i} BAD")), "{line}");
+    }
+    assert_eq!(c.line().await, "* BYE Too many invalid commands");
+    assert!(c.closed().await);
+
+    let mut c = Client::login(srv.addr).await;
+    for round in 0..3 {
+        for i in 0..4 {
+            let reply = c.cmd(&format!("r{round}x{i} FETCH")).await;
+            assert!(reply.last().unwrap().contains(" BAD "), "{reply:?}");
+        }
+        let reply = c.cmd(&format!("r{round} NOOP")).await;
+        assert!(
+            reply.last().unwrap().starts_with(&format!("r{round} OK")),
+            "{reply:?}"
+        );
+    }
+    c.send("x1 FROB\r\nx2 FROB\r\nx3 FROB\r\nx4 FROB\r\nx5 FROB\r\n")
+        .await;
+    for _ in 0..5 {
+        assert!(c.line().await.contains(" BAD "));
+    }
+    assert_eq!(c.line().await, "* BYE Too many invalid commands");
+    assert!(c.closed().await);
+}

@@ -1,5 +1,5 @@
 use crate::cli::{AccountCommand, AccountSettings, AppPasswordCommand};
-use crate::commands::{find_account, generate_password, human, password_from_stdin};
+use crate::commands::{Naming, find_account, generate_password, human, password_from_stdin};
 use anyhow::{Context, bail};
 use mailroom_auth::{app_password, hash_password, scram_credentials};
 use mailroom_store::{AccountUpdate, Directory, NewAccount};
@@ -13,13 +13,28 @@ pub async fn run(store: SqliteStore, cmd: AccountCommand) -> anyhow::Result<Exit
             password_stdin,
             settings,
         } => {
+            // Every setting is checked before anything is created.
+            let update = settings_update(&settings)?;
             let (password, generated) = choose_password(password_stdin)?;
             let hash = hash_password(&password)?;
             let mut new = NewAccount::new(&address, hash);
             // SCRAM-SHA-256 keys from the same password (RFC 5803 form).
             new.scram_sha256 = Some(scram_credentials(&password)?);
-            let account = store.create_account(new).await?;
-            let update = settings_update(&settings)?;
+            let domain = address
+                .rsplit('@')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            let account = store.create_account(new).await.map_err(|e| match e {
+                mailroom_store::StoreError::NotFound(_) => anyhow::anyhow!(
+                    "no domain {domain}: add it first with `mailroom domain add {domain}`"
+                ),
+                mailroom_store::StoreError::AlreadyExists(_) => {
+                    anyhow::anyhow!("{address} is already an account or an alias")
+                }
+                other => other.into(),
+            })?;
             store.update_account(account.id, update).await?;
             say!("account {} created", account.address);
             if generated {
@@ -105,7 +120,7 @@ async fn app_passwords(store: &SqliteStore, cmd: AppPasswordCommand) -> anyhow::
             store
                 .add_app_password(account.id, &name, &secret_hash)
                 .await
-                .with_context(|| format!("adding app password {name:?}"))?;
+                .naming(|| format!("app password {name:?} of {}", account.address))?;
             say!("app password {name:?} of {} created", account.address);
             // Shown once: only its hash is kept.
             say!("secret: {secret}");
@@ -122,7 +137,7 @@ async fn app_passwords(store: &SqliteStore, cmd: AppPasswordCommand) -> anyhow::
             store
                 .remove_app_password(account.id, &name)
                 .await
-                .with_context(|| format!("removing app password {name:?}"))?;
+                .naming(|| format!("app password {name:?} of {}", account.address))?;
             say!("app password {name:?} of {} removed", account.address);
         }
     }
@@ -174,7 +189,9 @@ pub(crate) fn parse_limit_size(text: &str) -> anyhow::Result<Option<u64>> {
     }
     match text.trim().parse::<bytesize::ByteSize>() {
         Ok(size) => Ok(Some(size.as_u64())),
-        Err(e) => bail!("invalid size {text:?}: {e}"),
+        Err(_) => {
+            bail!("invalid size {text:?}: use a number and a unit, e.g. 500MiB or 25GB, or none")
+        }
     }
 }
 

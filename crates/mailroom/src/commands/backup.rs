@@ -1,7 +1,7 @@
 //! `mailroom backup run|list|verify|restore`, and the nightly backup the server takes.
 
 use crate::cli::BackupCommand;
-use crate::commands::{human, open_store};
+use crate::commands::{human, open_existing_store};
 use crate::config::Config;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -17,6 +17,20 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+/// `id` if it names a backup in `root`, or an error that says where none was found.
+fn known_backup(root: &Path, id: String) -> anyhow::Result<String> {
+    let known = match list_backups(root) {
+        Ok(backups) => backups.iter().any(|m| m.id == id),
+        Err(_) => false,
+    };
+    anyhow::ensure!(
+        known,
+        "no backup {id} in {} (`mailroom backup list` shows them)",
+        root.display()
+    );
+    Ok(id)
+}
+
 /// Messages per APPEND batch when restoring: one commit each.
 const RESTORE_BATCH: usize = 200;
 
@@ -24,7 +38,7 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
     let root = config.backup_dir();
     match cmd {
         BackupCommand::Run => {
-            let store = open_store(config)?;
+            let store = open_existing_store(config)?;
             let manifest = take_backup(&store, &root, config.backup.keep, true).await?;
             print_manifest(&manifest)?;
         }
@@ -52,7 +66,7 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
         }
         BackupCommand::Verify { id } => {
             let id = match id {
-                Some(id) => id,
+                Some(id) => known_backup(&root, id)?,
                 None => list_backups(&root)?
                     .last()
                     .map(|m| m.id.clone())
@@ -83,6 +97,7 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
             // The whole server: only while it is stopped.
             let _lock = crate::commands::serve::lock_data_dir(&config.data_dir)
                 .context("stop the server before restoring the whole store")?;
+            let id = known_backup(&root, id)?;
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let aside = restore_whole(&root, &id, &config.data_dir, now)?;
             say!(
@@ -95,7 +110,8 @@ pub async fn run(config: &Config, cmd: BackupCommand) -> anyhow::Result<ExitCode
             account: Some(address),
             folder,
         } => {
-            let store = open_store(config)?;
+            let id = known_backup(&root, id)?;
+            let store = open_existing_store(config)?;
             let reader = BackupReader::open(&root, &id)?;
             let restored = restore_account(&store, &reader, &address, folder.as_deref()).await?;
             say!("restored {restored} message(s) of {address} from backup {id}");

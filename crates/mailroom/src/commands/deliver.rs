@@ -1,7 +1,9 @@
 //! `mailroom deliver ADDRESS... < message`: local delivery with sysexits.h exit codes, so an
 //! MTA knows whether to bounce (5xx-like codes) or retry (EX_TEMPFAIL).
 
-use crate::commands::{EX_DATAERR, EX_NOUSER, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE, open_store};
+use crate::commands::{
+    EX_DATAERR, EX_NOUSER, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE, open_existing_store, store_path,
+};
 use crate::config::Config;
 use mailroom_store::{Delivery, DeliveryOutcome, Directory, Messages, normalize_crlf};
 use std::io::Read;
@@ -30,10 +32,10 @@ pub async fn run(config: &Config, recipients: Vec<String>) -> ExitCode {
         eprintln!("mailroom deliver: empty message");
         return ExitCode::from(EX_DATAERR);
     }
-    let store = match open_store(config) {
+    let store = match open_existing_store(config) {
         Ok(store) => store,
         Err(e) => {
-            eprintln!("mailroom deliver: {e:#}");
+            eprintln!("mailroom deliver: {}", crate::commands::render(&e));
             return ExitCode::from(EX_TEMPFAIL);
         }
     };
@@ -43,7 +45,10 @@ pub async fn run(config: &Config, recipients: Vec<String>) -> ExitCode {
             Ok(Some(id)) if !accounts.contains(&id) => accounts.push(id),
             Ok(Some(_)) => {}
             Ok(None) => {
-                eprintln!("mailroom deliver: {rcpt}: no such user");
+                eprintln!(
+                    "mailroom deliver: {rcpt}: no such user in the store in {}",
+                    store_path(config)
+                );
                 return ExitCode::from(EX_NOUSER);
             }
             Err(e) => {
@@ -65,6 +70,7 @@ pub async fn run(config: &Config, recipients: Vec<String>) -> ExitCode {
     {
         Ok(outcomes) => outcomes,
         Err(e) => {
+            // A full disk is temporary too: the MTA keeps the message and retries.
             eprintln!("mailroom deliver: {e}");
             return ExitCode::from(EX_TEMPFAIL);
         }

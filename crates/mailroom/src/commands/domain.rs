@@ -1,6 +1,6 @@
 use crate::cli::DomainCommand;
 use crate::commands::account::{parse_limit_count, parse_limit_size};
-use crate::commands::human;
+use crate::commands::{Naming, human};
 use anyhow::Context;
 use mailroom_store::{Directory, Domain, DomainUpdate};
 use mailroom_store_sqlite::SqliteStore;
@@ -13,7 +13,10 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     match cmd {
         DomainCommand::Add { name } => {
-            let domain = store.add_domain(&name).await?;
+            let domain = store
+                .add_domain(&name)
+                .await
+                .naming(|| format!("domain {name}"))?;
             let domain = with_dkim_key(&store, domain).await?;
             say!("domain {} added", domain.name);
             say!(
@@ -21,6 +24,7 @@ pub async fn run(
                 domain.name
             );
             print_dns(&domain, hostname)?;
+            warn_if_not_public(hostname, &domain.name);
         }
         DomainCommand::Dns { name } => {
             let domain = store
@@ -35,6 +39,7 @@ pub async fn run(
             // Domains added before DKIM signing existed get their key now.
             let domain = with_dkim_key(&store, domain).await?;
             print_dns(&domain, hostname)?;
+            warn_if_not_public(hostname, &domain.name);
         }
         DomainCommand::List => {
             for domain in store.list_domains().await? {
@@ -64,10 +69,17 @@ pub async fn run(
                 recovery_days,
                 dkim: None,
             };
-            say!("{}", describe(&store.update_domain(&name, update).await?));
+            let domain = store
+                .update_domain(&name, update)
+                .await
+                .naming(|| format!("domain {name}"))?;
+            say!("{}", describe(&domain));
         }
         DomainCommand::Remove { name } => {
-            store.remove_domain(&name).await?;
+            store
+                .remove_domain(&name)
+                .await
+                .naming(|| format!("domain {name}"))?;
             say!("domain {name} removed");
         }
     }
@@ -90,6 +102,36 @@ async fn with_dkim_key(store: &SqliteStore, domain: Domain) -> anyhow::Result<Do
         ..Default::default()
     };
     Ok(store.update_domain(&domain.name, update).await?)
+}
+
+/// The MX and SRV records name `hostname`; the default ("localhost") or any name other
+/// servers can't resolve makes records that send the domain's mail nowhere.
+fn warn_if_not_public(hostname: &str, domain: &str) {
+    use std::io::Write;
+    let host = hostname.trim_end_matches('.').to_ascii_lowercase();
+    let local = host == "localhost"
+        || host.ends_with(".localhost")
+        || !host.contains('.')
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || [
+            ".local",
+            ".test",
+            ".invalid",
+            ".example",
+            ".internal",
+            ".lan",
+        ]
+        .iter()
+        .any(|suffix| host.ends_with(suffix));
+    if local {
+        // On stderr, so the records on stdout can still be pasted as they are.
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: these records name this server {hostname:?}, which other mail servers \
+             can't reach; set `hostname` in the configuration to the server's public name \
+             (e.g. mail.{domain}) and run `mailroom domain dns {domain}` again"
+        );
+    }
 }
 
 /// Every record the domain needs, as zone-file lines: MX, SPF, DKIM, DMARC and the RFC 6186

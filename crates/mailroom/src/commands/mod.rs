@@ -30,13 +30,21 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
     let result = match command {
         Command::Serve { demo } => serve::run(&config, demo).await,
         Command::Domain(cmd) => {
-            with_store(&config, |s| domain::run(s, cmd, &config.hostname)).await
+            // The first domain of a new server is where its store begins.
+            let open = match cmd {
+                crate::cli::DomainCommand::Add { .. } => open_store,
+                _ => open_existing_store,
+            };
+            match open(&config) {
+                Ok(store) => domain::run(store, cmd, &config.hostname).await,
+                Err(e) => Err(e),
+            }
         }
         Command::Account(cmd) => with_store(&config, |s| account::run(s, cmd)).await,
         Command::Alias(cmd) => with_store(&config, |s| alias::run(s, cmd)).await,
         Command::Folder(cmd) => with_store(&config, |s| folder::run(s, cmd)).await,
         Command::Deliver { recipients } => return deliver::run(&config, recipients).await,
-        Command::Check => with_store(&config, check::run).await,
+        Command::Check { repair } => check::run(&config, repair).await,
         Command::Recover(cmd) => with_store(&config, |s| recover::run(s, cmd)).await,
         Command::Quota(cmd) => with_store(&config, |s| quota::run(s, cmd)).await,
         Command::Backup(cmd) => backup::run(&config, cmd).await,
@@ -62,9 +70,45 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("mailroom: {e:#}");
+            eprintln!("mailroom: {}", render(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The one way an error reaches the administrator: each cause once, outermost first. A
+/// cause whose text its wrapper already quotes ("reading x: No such file", then "No such
+/// file") is not repeated.
+pub fn render(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || out.contains(text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text);
+    }
+    out
+}
+
+/// Turns "not found" and "already exists" from the store into a sentence naming the object.
+pub trait Naming<T> {
+    /// `thing` is what was looked for, e.g. "domain example.com" (→ "no domain example.com").
+    fn naming(self, thing: impl FnOnce() -> String) -> anyhow::Result<T>;
+}
+
+impl<T> Naming<T> for Result<T, mailroom_store::StoreError> {
+    fn naming(self, thing: impl FnOnce() -> String) -> anyhow::Result<T> {
+        use mailroom_store::StoreError;
+        self.map_err(|e| match e {
+            StoreError::NotFound(_) => anyhow::anyhow!("no {}", thing()),
+            StoreError::AlreadyExists(_) => anyhow::anyhow!("{} already exists", thing()),
+            other => other.into(),
+        })
     }
 }
 
@@ -73,12 +117,35 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
 #[error("cannot write to standard output: {0}")]
 pub struct OutputError(pub std::io::Error);
 
-/// Opens the embedded store. Admin commands work whether or not the server runs: SQLite
+/// Opens the embedded store, creating it if there is none yet (`serve`, `domain add`, a
+/// whole-store restore). Admin commands work whether or not the server runs: SQLite
 /// serialises the writers of both processes, and the server hears of changes by polling.
 pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
     use anyhow::Context;
     SqliteStore::open(&config.data_dir)
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+        .with_context(|| format!("cannot open the store in {}", store_path(config)))
+}
+
+/// Opens the store an admin command works on, refusing to make a new empty one: run from
+/// another directory or without the server's --config, a command would otherwise create
+/// ./mailroom-data and then find no domains, accounts or mail in it.
+pub fn open_existing_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    anyhow::ensure!(
+        SqliteStore::exists(&config.data_dir),
+        "no store in {}: run this with the server's configuration (--config FILE or \
+         MAILROOM_CONFIG), or create the store with `mailroom serve` or `mailroom domain add`",
+        store_path(config)
+    );
+    open_store(config)
+}
+
+/// The store's directory as an absolute path, for messages that must say which store they
+/// mean.
+pub fn store_path(config: &Config) -> String {
+    std::path::absolute(&config.data_dir)
+        .unwrap_or_else(|_| config.data_dir.clone())
+        .display()
+        .to_string()
 }
 
 async fn with_store<F, Fut>(config: &Config, f: F) -> anyhow::Result<ExitCode>
@@ -86,7 +153,7 @@ where
     F: FnOnce(SqliteStore) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<ExitCode>>,
 {
-    f(open_store(config)?).await
+    f(open_existing_store(config)?).await
 }
 
 /// Reads a secret from the first line of standard input.
@@ -127,4 +194,19 @@ pub async fn find_account(
 /// "1.5 GiB" style sizes for listings.
 pub fn human(bytes: u64) -> String {
     bytesize::ByteSize::b(bytes).display().iec().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_quoted_by_its_wrapper_is_said_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let text = io.to_string();
+        let e = anyhow::Error::new(io).context(format!("reading x.toml: {text}"));
+        assert_eq!(render(&e), format!("reading x.toml: {text}"));
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(render(&e), "outer: inner");
+    }
 }

@@ -1,7 +1,7 @@
 //! `mailroom queue`: what waits to go to other servers, and an administrator's two levers on it.
 
 use crate::cli::QueueCommand;
-use crate::commands::human;
+use crate::commands::{Naming, human};
 use crate::config::Config;
 use mailroom_outbound::{OutboundConfig, QueueRunner};
 use mailroom_store::{
@@ -46,6 +46,9 @@ pub async fn run(
         }
         QueueCommand::Retry { id } => {
             let touched = store.retry_now(id.map(QueueId), SystemClock.now()).await?;
+            if let (Some(id), 0) = (id, touched) {
+                anyhow::bail!("no queued message {id} (`mailroom queue list` shows them)");
+            }
             say!("{touched} message(s) due now; trying them");
             // One pass from here so the administrator sees the outcome; a running server
             // would also pick them up, and the per-message lease keeps the two apart.
@@ -67,7 +70,10 @@ pub async fn run(
             );
         }
         QueueCommand::Remove { id } => {
-            store.remove_queued(QueueId(id)).await?;
+            store
+                .remove_queued(QueueId(id))
+                .await
+                .naming(|| format!("queued message {id} (`mailroom queue list` shows them)"))?;
             say!("removed message {id} from the queue (no bounce is sent)");
         }
     }

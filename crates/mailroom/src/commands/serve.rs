@@ -68,25 +68,50 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     let shared: Arc<dyn Store> = Arc::new(store.clone());
     let auth = Authenticator::new(shared.clone())
         .with_throttle(
-            config.auth.throttle(),
+            config.auth.throttle()?,
             Arc::new(mailroom_store::SystemClock),
         )
         .with_secret(&server_secret(&config.data_dir).context("the server secret")?);
+    // Lockouts from before this start stay in force.
+    let restored = auth
+        .restore_lockouts(store.now())
+        .await
+        .context("reading the saved login lockouts")?;
+    if restored > 0 {
+        tracing::info!(
+            lockouts = restored,
+            "login lockouts from before the restart still hold"
+        );
+    }
     let (stop, stopped) = watch::channel(false);
-    start_imap(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
-    start_pop3(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?;
+    let mut open = Vec::new();
+    open.extend(start_imap(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?);
+    open.extend(start_pop3(config, shared.clone(), auth.clone(), tls.clone(), &stopped).await?);
     let queue_wakeup = start_outbound_queue(config, shared.clone(), &stopped)?;
-    start_smtp(
-        config,
-        shared.clone(),
-        auth.clone(),
-        tls.clone(),
-        queue_wakeup,
-        &stopped,
-    )
-    .await?;
+    open.extend(
+        start_smtp(
+            config,
+            shared.clone(),
+            auth.clone(),
+            tls.clone(),
+            queue_wakeup,
+            &stopped,
+        )
+        .await?,
+    );
     announce_unbuilt("http", &config.http);
-    tracing::info!(data_dir = %config.data_dir.display(), "mailroom is running");
+    // A config file without listener sections would otherwise give a server that says
+    // "running" and can't be reached.
+    anyhow::ensure!(
+        !open.is_empty(),
+        "the configuration opens no listeners: add e.g. [imap] listen = [\"0.0.0.0:143\"] \
+         (every section is in mailroom.example.toml)"
+    );
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        "mailroom is running: {}",
+        open.join(", ")
+    );
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop.send(true);
@@ -109,7 +134,7 @@ async fn start_imap(
     auth: Authenticator,
     tls: TlsAcceptor,
     stopped: &watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     let imap = Arc::new(ImapServer::new(
         store,
         auth,
@@ -123,6 +148,7 @@ async fn start_imap(
             max_connections_per_ip: config.limits.connections_per_ip,
             max_connections_per_user_ip: config.limits.connections_per_user_ip,
             commands: config.limits.commands(),
+            max_bad_commands: config.limits.bad_commands,
             auth_timeout: config.limits.auth_timeout(),
             write_timeout: config.limits.write_timeout(),
             recently_deleted: config.imap.recently_deleted.clone(),
@@ -149,7 +175,7 @@ async fn start_pop3(
     auth: Authenticator,
     tls: TlsAcceptor,
     stopped: &watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     let section = &config.pop3;
     let default_policy: Pop3Policy = section.policy.parse().context("[pop3] policy")?;
     let pop3 = Pop3Server::new(
@@ -160,7 +186,7 @@ async fn start_pop3(
             hostname: config.hostname.clone(),
             allow_plaintext_auth: config.auth.allow_plaintext,
             default_policy,
-            auth_failure_delay: Duration::from_millis(config.auth.failure_delay_ms),
+            max_bad_commands: config.limits.bad_commands,
             auth_timeout: config.limits.auth_timeout(),
             write_timeout: config.limits.write_timeout(),
             max_connections: config.limits.connections_total,
@@ -211,7 +237,7 @@ async fn start_smtp(
     tls: TlsAcceptor,
     queue_wakeup: Arc<Notify>,
     stopped: &watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     let settings = SmtpConfig {
         hostname: config.hostname.clone(),
         max_message_size: config.storage.max_message_size.as_u64(),
@@ -221,6 +247,8 @@ async fn start_smtp(
         allow_plaintext_auth: config.auth.allow_plaintext,
         verify_loopback: false,
         commands: config.limits.commands(),
+        max_errors: config.limits.bad_commands.max(1),
+        max_recipient_errors: config.limits.refused_recipients,
         timeouts: mailroom_smtp::Timeouts {
             write: config.limits.write_timeout(),
             ..mailroom_smtp::Timeouts::default()
@@ -241,6 +269,7 @@ async fn start_smtp(
         }
     };
     let mx = config.smtp.listeners();
+    let mut open = Vec::new();
     for (protocol, mode, listeners) in [
         ("smtp", Mode::Mx, &mx),
         ("lmtp", Mode::Lmtp, &config.lmtp),
@@ -263,42 +292,51 @@ async fn start_smtp(
             server = server.with_dns(dns.clone());
         }
         let server = Arc::new(server);
-        listen(
-            protocol,
-            &listeners.listen,
-            &listeners.listen_tls,
-            stopped,
-            move |listener, tls, stop| {
-                let server = server.clone();
-                async move { server.serve(listener, tls, stop).await }
-            },
-        )
-        .await?;
+        open.extend(
+            listen(
+                protocol,
+                &listeners.listen,
+                &listeners.listen_tls,
+                stopped,
+                move |listener, tls, stop| {
+                    let server = server.clone();
+                    async move { server.serve(listener, tls, stop).await }
+                },
+            )
+            .await?,
+        );
     }
-    Ok(())
+    Ok(open)
 }
 
 /// Binds a protocol's plain and implicit-TLS addresses and runs `serve` on each until the
 /// server stops. A port that can't be bound fails the start, with the address in the error.
+/// Returns what is really open ("imap 127.0.0.1:1143", "imap+tls 127.0.0.1:1993"), with the
+/// ports the system chose for port 0.
 async fn listen<F, Fut>(
     protocol: &'static str,
     plain: &[String],
     implicit_tls: &[String],
     stopped: &watch::Receiver<bool>,
     serve: F,
-) -> anyhow::Result<()>
+) -> anyhow::Result<Vec<String>>
 where
     F: Fn(tokio::net::TcpListener, bool, StopSignal) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let mut open = Vec::new();
     for (addrs, tls) in [(plain, false), (implicit_tls, true)] {
         for listener in bind_all(addrs).await? {
             let addr = listener.local_addr()?;
             tracing::info!(%addr, tls, "{protocol} listening");
+            open.push(format!(
+                "{protocol}{} {addr}",
+                if tls { "+tls" } else { "" }
+            ));
             tokio::spawn(serve(listener, tls, stop_signal(stopped)));
         }
     }
-    Ok(())
+    Ok(open)
 }
 
 /// Protocols whose server is not part of this build yet: their listeners are accepted in the

@@ -80,7 +80,9 @@ fn scram_keys_match(data: &std::path::Path, password: &str) -> bool {
 
 #[test]
 fn account_add_and_password_store_scram_keys() {
-    let server = Server::start("", |admin| admin.account(USER, "first"));
+    let server = Server::start("[imap]\nlisten = [\"127.0.0.1:0\"]\n", |admin| {
+        admin.account(USER, "first")
+    });
     let data = server.path().join("data");
     assert!(scram_keys_match(&data, "first"));
     server.admin().ok(

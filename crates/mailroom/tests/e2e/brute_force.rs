@@ -152,3 +152,194 @@ async fn guessing_from_one_address_is_locked_out_without_locking_out_the_user() 
     let after = user_logs_in(addr).await;
     assert!(after.starts_with("u OK"), "user after the attack: {after}");
 }
+
+impl Imap {
+    /// Sends `tag command` and returns the tagged answer.
+    async fn command(&mut self, tag: &str, command: &str) -> Option<String> {
+        let line = format!("{tag} {command}\r\n");
+        self.io.get_mut().write_all(line.as_bytes()).await.ok()?;
+        loop {
+            let line = self.line().await?;
+            if line.starts_with(&format!("{tag} ")) {
+                return Some(line);
+            }
+        }
+    }
+}
+
+const LOCKED: &str = "NO [AUTHENTICATIONFAILED] invalid credentials";
+
+/// Three failures lock an address; the lockout is in the store, so a restart (here a
+/// SIGKILL, the worst kind) does not lift it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lockout_outlives_a_restart() {
+    let config = "[auth]\nfailure_delay_ms = 1\nbase_delay_ms = 1\nmax_delay_ms = 1\n\
+                  lockout_address_failures = 3\n[imap]\nlisten = [\"127.0.0.1:0\"]\n";
+    let mut server = Server::start(config, |admin| admin.account(USER, PASS));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, server.port("imap")));
+    for i in 0..3 {
+        let mut imap = Imap::connect(addr, ATTACKER).await.expect("connects");
+        let answer = imap.login(&format!("a{i}"), "wrong").await;
+        assert_eq!(answer, Some(format!("a{i} {LOCKED}")));
+    }
+    server.kill9_and_restart();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, server.port("imap")));
+    let mut imap = Imap::connect(addr, ATTACKER).await.expect("connects");
+    assert_eq!(
+        imap.login("r", PASS).await,
+        Some(format!("r {LOCKED}")),
+        "still locked after the restart"
+    );
+    assert!(user_logs_in(addr).await.starts_with("u OK"));
+}
+
+/// A webmail on 127.0.0.1 in `trusted_networks` names each user's address in IMAP ID and
+/// SMTP XCLIENT: a guesser behind it is locked out by that address, the webmail itself and
+/// everyone else behind it are not. Elsewhere ID is only logged and XCLIENT refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_proxy_names_its_clients() {
+    let config = "[auth]\nfailure_delay_ms = 1\nbase_delay_ms = 1\nmax_delay_ms = 1\n\
+                  lockout_address_failures = 3\ntrusted_networks = [\"127.0.0.1\"]\n\
+                  allow_plaintext = true\n\
+                  [imap]\nlisten = [\"127.0.0.1:0\"]\n[submission]\nlisten = [\"127.0.0.1:0\"]\n";
+    let server = Server::start(config, |admin| admin.account(USER, PASS));
+    let imap_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, server.port("imap")));
+    let behind = |client: &'static str| async move {
+        let mut imap = Imap::connect(imap_addr, Ipv4Addr::LOCALHOST)
+            .await
+            .expect("the proxy connects");
+        let id = format!("ID (\"name\" \"webmail\" \"x-originating-ip\" \"{client}\")");
+        assert!(
+            imap.command("i", &id)
+                .await
+                .expect("ID")
+                .starts_with("i OK")
+        );
+        imap
+    };
+    for i in 0..3 {
+        let mut imap = behind("192.0.2.7").await;
+        assert_eq!(
+            imap.login(&format!("g{i}"), "guess").await,
+            Some(format!("g{i} {LOCKED}"))
+        );
+    }
+    let mut imap = behind("192.0.2.7").await;
+    assert_eq!(
+        imap.login("r", PASS).await,
+        Some(format!("r {LOCKED}")),
+        "the guesser is locked"
+    );
+    let mut imap = behind("192.0.2.8").await;
+    assert!(
+        imap.login("o", PASS)
+            .await
+            .expect("answer")
+            .starts_with("o OK"),
+        "others are not"
+    );
+    // The proxy's own failures (no ID) never lock the proxy.
+    for i in 0..5 {
+        let mut imap = Imap::connect(imap_addr, Ipv4Addr::LOCALHOST)
+            .await
+            .expect("connects");
+        assert_eq!(
+            imap.login(&format!("p{i}"), "typo").await,
+            Some(format!("p{i} {LOCKED}"))
+        );
+    }
+    assert!(user_logs_in(imap_addr).await.starts_with("u OK"));
+    // From an address that is not trusted, ID names nobody.
+    let mut imap = Imap::connect(imap_addr, ATTACKER).await.expect("connects");
+    let id = "ID (\"x-originating-ip\" \"192.0.2.99\")";
+    assert!(imap.command("i", id).await.expect("ID").starts_with("i OK"));
+    assert!(
+        imap.login("n", PASS)
+            .await
+            .expect("answer")
+            .starts_with("n OK")
+    );
+
+    // Submission: XCLIENT from the proxy, refused from anyone else.
+    let smtp_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, server.port("submission")));
+    // base64 of "\0victim@example.test\0correct horse" (AUTH PLAIN, RFC 4616).
+    let plain = "AHZpY3RpbUBleGFtcGxlLnRlc3QAY29ycmVjdCBob3JzZQ==";
+    let mut smtp = Smtp::connect(smtp_addr, Ipv4Addr::LOCALHOST).await;
+    let ehlo = smtp.command("EHLO webmail.example.test").await;
+    assert!(ehlo.contains("XCLIENT ADDR"), "{ehlo}");
+    assert!(
+        smtp.command("XCLIENT ADDR=192.0.2.7 HELO=laptop")
+            .await
+            .starts_with("220 ")
+    );
+    smtp.command("EHLO webmail.example.test").await;
+    let auth = smtp.command(&format!("AUTH PLAIN {plain}")).await;
+    assert!(
+        auth.starts_with("535 "),
+        "the guesser's address is locked: {auth}"
+    );
+    let mut smtp = Smtp::connect(smtp_addr, Ipv4Addr::LOCALHOST).await;
+    smtp.command("EHLO webmail.example.test").await;
+    assert!(
+        smtp.command("XCLIENT ADDR=192.0.2.8")
+            .await
+            .starts_with("220 ")
+    );
+    smtp.command("EHLO webmail.example.test").await;
+    let auth = smtp.command(&format!("AUTH PLAIN {plain}")).await;
+    assert!(auth.starts_with("235 "), "{auth}");
+    let mut smtp = Smtp::connect(smtp_addr, ATTACKER).await;
+    let ehlo = smtp.command("EHLO somewhere.example").await;
+    assert!(!ehlo.contains("XCLIENT"), "{ehlo}");
+    let refused = smtp.command("XCLIENT ADDR=192.0.2.8").await;
+    assert!(refused.starts_with("550 5.7.0"), "{refused}");
+}
+
+struct Smtp {
+    io: BufReader<TcpStream>,
+}
+
+impl Smtp {
+    async fn connect(server: SocketAddr, from: Ipv4Addr) -> Smtp {
+        let socket = TcpSocket::new_v4().expect("socket");
+        socket.bind(SocketAddr::from((from, 0))).expect("bind");
+        let tcp = socket.connect(server).await.expect("connect");
+        let mut smtp = Smtp {
+            io: BufReader::new(tcp),
+        };
+        let greeting = smtp.reply().await;
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        smtp
+    }
+
+    /// A whole reply, its lines joined with newlines.
+    async fn reply(&mut self) -> String {
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            let read = tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                self.io.read_line(&mut line),
+            );
+            assert!(
+                matches!(read.await, Ok(Ok(n)) if n > 0),
+                "the server answers"
+            );
+            let line = line.trim_end().to_string();
+            let last = line.as_bytes().get(3) != Some(&b'-');
+            lines.push(line);
+            if last {
+                return lines.join("\n");
+            }
+        }
+    }
+
+    async fn command(&mut self, line: &str) -> String {
+        self.io
+            .get_mut()
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .expect("write");
+        self.reply().await
+    }
+}

@@ -33,7 +33,7 @@ const MESSAGE: &[u8] = b"From: a@example.org\nSubject: hi\n\nhello\n";
 
 #[test]
 fn admin_commands_work_while_the_server_runs() {
-    let env = env("");
+    let env = env("[imap]\nlisten = [\"127.0.0.1:0\"]\n");
     let mut server = Command::new(env!("CARGO_BIN_EXE_mailroom"))
         .arg("--config")
         .arg(&env.config)

@@ -10,6 +10,8 @@ mod brute_force;
 mod cli;
 mod crash_mixed;
 mod crash_safety;
+mod disk_full;
+mod first_hour;
 mod imap_clients;
 mod log_hygiene;
 mod pop3_clients;

@@ -50,7 +50,7 @@ sys.stdin.read()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .expect("python3 with aiosmtpd (.ci/run installs it)");
+            .expect("python3 with aiosmtpd (scripts/test installs it)");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)

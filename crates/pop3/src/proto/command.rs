@@ -107,9 +107,7 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
                 &mut args,
                 "TOP needs a message number and a line count",
             )?)?;
-            let lines = one_arg(&mut args, "TOP needs a line count")?
-                .parse::<u32>()
-                .map_err(|_| ParseError::Syntax("invalid line count"))?;
+            let lines = line_count(one_arg(&mut args, "TOP needs a line count")?)?;
             Command::Top(n, lines)
         }
         "UIDL" => Command::Uidl(args.next().map(message_number).transpose()?),
@@ -130,6 +128,15 @@ fn one_arg<'a>(
     missing: &'static str,
 ) -> Result<&'a str, ParseError> {
     args.next().ok_or(ParseError::Syntax(missing))
+}
+
+/// RFC 1939: TOP with more lines than the body has sends the whole message, so a count past
+/// u32 is that, not an error.
+fn line_count(arg: &str) -> Result<u32, ParseError> {
+    if arg.is_empty() || !arg.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseError::Syntax("invalid line count"));
+    }
+    Ok(arg.parse::<u32>().unwrap_or(u32::MAX))
 }
 
 fn message_number(arg: &str) -> Result<u32, ParseError> {
@@ -186,6 +193,7 @@ mod tests {
             (b"RSET", Command::Rset),
             (b"TOP 1 0", Command::Top(1, 0)),
             (b"TOP 2  10", Command::Top(2, 10)),
+            (b"TOP 1 99999999999999", Command::Top(1, u32::MAX)),
             (b"UIDL", Command::Uidl(None)),
             (b"UIDL 7", Command::Uidl(Some(7))),
             (b"APOP ann 0123456789abcdef", Command::Apop),
@@ -218,6 +226,7 @@ mod tests {
             ),
             (b"TOP 1", ParseError::Syntax("TOP needs a line count")),
             (b"TOP 1 x", ParseError::Syntax("invalid line count")),
+            (b"TOP 1 -1", ParseError::Syntax("invalid line count")),
             (b"STAT now", ParseError::Syntax("too many arguments")),
             (b"LIST 1 2", ParseError::Syntax("too many arguments")),
             (b"USER \xff", ParseError::NotUtf8),

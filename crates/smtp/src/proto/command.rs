@@ -38,6 +38,18 @@ pub enum Command {
         mechanism: String,
         initial: Option<String>,
     },
+    /// Postfix's XCLIENT: a trusted proxy names the client it speaks for.
+    Xclient(Xclient),
+}
+
+/// The XCLIENT attributes Mailroom acts on (Postfix's XCLIENT_README); `None` where the proxy
+/// left one out or sent `[UNAVAILABLE]`/`[TEMPUNAVAIL]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Xclient {
+    pub addr: Option<std::net::IpAddr>,
+    pub port: Option<u16>,
+    pub helo: Option<String>,
+    pub name: Option<String>,
 }
 
 /// A reverse- or forward-path: `<>` (the null sender) or a mailbox. A source route
@@ -184,8 +196,50 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
                 initial,
             })
         }
+        "XCLIENT" => xclient(rest).map(Command::Xclient),
         _ => Err(ParseError::Unknown),
     }
+}
+
+/// `XCLIENT attribute=value ...`, values in xtext; ADDR may carry Postfix's "IPV6:" prefix.
+/// PROTO is accepted and ignored (the proxy says EHLO again); LOGIN is refused: a proxy
+/// does not get to log users in.
+fn xclient(rest: &str) -> Result<Xclient, ParseError> {
+    const USAGE: &str = "expected XCLIENT attribute=value ... (ADDR, PORT, HELO, NAME, PROTO)";
+    let mut out = Xclient::default();
+    let mut any = false;
+    for pair in rest.split_ascii_whitespace() {
+        let (name, value) = pair.split_once('=').ok_or(ParseError::Syntax(USAGE))?;
+        let value = dsn::xtext_decode(value)
+            .ok_or(ParseError::Syntax("XCLIENT value is not valid xtext"))?;
+        let unavailable = value.eq_ignore_ascii_case("[UNAVAILABLE]")
+            || value.eq_ignore_ascii_case("[TEMPUNAVAIL]");
+        any = true;
+        match name.to_ascii_uppercase().as_str() {
+            _ if unavailable => {}
+            "ADDR" => {
+                let text = prefix(&value, "IPV6:").unwrap_or(&value);
+                let addr = text
+                    .parse()
+                    .map_err(|_| ParseError::Syntax("XCLIENT ADDR is not an IP address"))?;
+                out.addr = Some(addr);
+            }
+            "PORT" => {
+                let port = value
+                    .parse()
+                    .map_err(|_| ParseError::Syntax("XCLIENT PORT is not a port number"))?;
+                out.port = Some(port);
+            }
+            "HELO" => out.helo = Some(domain_arg(&value)?),
+            "NAME" => out.name = Some(value),
+            "PROTO" => {}
+            _ => return Err(ParseError::Syntax(USAGE)),
+        }
+    }
+    if !any {
+        return Err(ParseError::Syntax(USAGE));
+    }
+    Ok(out)
 }
 
 /// RFC 4422 §3.1: a mechanism name is 1–20 of A–Z, 0–9, `-` and `_` (we accept lower case
@@ -482,6 +536,36 @@ mod tests {
                 initial: None,
             },
         );
+        ok(
+            "XCLIENT ADDR=IPV6:2001:db8::1 PORT=4711 HELO=laptop.example NAME=[UNAVAILABLE] PROTO=ESMTP",
+            Command::Xclient(Xclient {
+                addr: Some("2001:db8::1".parse().unwrap()),
+                port: Some(4711),
+                helo: Some("laptop.example".into()),
+                name: None,
+            }),
+        );
+        ok(
+            "xclient addr=192.0.2.1 name=host+2Eexample",
+            Command::Xclient(Xclient {
+                addr: Some("192.0.2.1".parse().unwrap()),
+                name: Some("host.example".into()),
+                ..Xclient::default()
+            }),
+        );
+        for bad in [
+            "XCLIENT",
+            "XCLIENT ADDR",
+            "XCLIENT ADDR=not-an-ip",
+            "XCLIENT PORT=99999",
+            "XCLIENT LOGIN=bob",
+            "XCLIENT ADDR=192.0.2.1+",
+        ] {
+            assert!(
+                matches!(parse_command(bad.as_bytes()), Err(ParseError::Syntax(_))),
+                "{bad}"
+            );
+        }
     }
 
     /// No input makes the parser panic, and a parsed path written back parses to itself.

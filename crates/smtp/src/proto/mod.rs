@@ -12,7 +12,7 @@ pub mod data;
 pub mod dsn;
 mod reply;
 
-pub use command::{BodyType, Command, MailParams, ParseError, Path, parse_command};
+pub use command::{BodyType, Command, MailParams, ParseError, Path, Xclient, parse_command};
 pub use data::BareLineEnds;
 pub use dsn::{Notify, Orcpt, RcptParams, Ret};
 pub use reply::Reply;

@@ -26,7 +26,8 @@ impl Session {
         self.shared.mode == crate::server::Mode::Submission
             && (conn.is_tls()
                 || config.allow_plaintext_auth
-                || (config.loopback_is_secure && self.peer.ip().to_canonical().is_loopback()))
+                || (config.loopback_is_secure
+                    && self.socket_peer.ip().to_canonical().is_loopback()))
     }
 
     pub(super) async fn auth(

@@ -28,10 +28,13 @@ impl Session {
     }
 
     /// The client's greeting name and whether it used EHLO/LHLO.
+    /// The client's HELO name (a proxy's XCLIENT HELO in place of the proxy's own) and
+    /// whether it said EHLO.
     pub(super) fn helo(&self) -> (String, bool) {
-        match self.greeting() {
-            Some(g) => (g.name.clone(), g.extended),
-            None => (String::new(), false),
+        match (self.greeting(), &self.proxied_helo) {
+            (Some(g), Some(name)) => (name.clone(), g.extended),
+            (Some(g), None) => (g.name.clone(), g.extended),
+            (None, _) => (String::new(), false),
         }
     }
 

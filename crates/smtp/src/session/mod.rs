@@ -75,7 +75,16 @@ struct User {
 
 pub struct Session {
     shared: Arc<Shared>,
+    /// The client: the connection's address, or the one a trusted proxy named in XCLIENT.
     peer: SocketAddr,
+    /// The connection's own address, which decides whether a password may travel on it.
+    socket_peer: SocketAddr,
+    /// The connection comes from a trusted proxy (`[auth] trusted_networks`).
+    from_proxy: bool,
+    /// The HELO name a proxy passed in XCLIENT, for the trace fields and SPF.
+    proxied_helo: Option<String>,
+    /// Recipients refused so far (see `SmtpConfig::max_recipient_errors`).
+    recipient_errors: u32,
     /// The session's slot in the connection gate, told of a successful AUTH.
     permit: Option<ConnectionPermit>,
     state: State,
@@ -86,9 +95,14 @@ pub struct Session {
 
 impl Session {
     pub(crate) fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+        let from_proxy = shared.authenticator.is_trusted(peer.ip());
         Session {
             shared,
             peer,
+            socket_peer: peer,
+            from_proxy,
+            proxied_helo: None,
+            recipient_errors: 0,
             permit: None,
             state: State::Fresh,
             errors: 0,
@@ -174,6 +188,14 @@ impl Session {
     /// Queues the error's reply; enough protocol errors end the session with 421.
     fn fail(&mut self, conn: &mut Connection, error: SmtpError) -> Flow {
         conn.queue(&error.reply().to_bytes());
+        if matches!(error, SmtpError::UnknownUser | SmtpError::RelayDenied) {
+            self.recipient_errors += 1;
+            let max = self.shared.config.max_recipient_errors;
+            if max > 0 && self.shared.mode != Mode::Lmtp && self.recipient_errors >= max {
+                conn.queue(&SmtpError::TooManyRecipientErrors.reply().to_bytes());
+                return Flow::Close;
+            }
+        }
         if matches!(
             error,
             SmtpError::Timeout
@@ -269,14 +291,61 @@ impl Session {
                 return Err(SmtpError::Sequence("nested MAIL command"));
             }
             (Command::Mail { from, params }, Phase::Ready) => self.mail(conn, from, params).await?,
-            (Command::Rcpt { to, params }, Phase::Mail) => self.rcpt(conn, to, params).await?,
+            (Command::Rcpt { to, params }, Phase::Mail) => {
+                let result = self.rcpt(conn, to, params).await;
+                if let Err(SmtpError::UnknownUser | SmtpError::RelayDenied) = &result {
+                    self.slow_down_harvesting().await;
+                }
+                result?
+            }
             (Command::Rcpt { .. }, _) => return Err(SmtpError::Sequence("need MAIL first")),
             (Command::Data, Phase::Mail) => return self.data(conn).await,
             (Command::Data, _) => return Err(SmtpError::Sequence("need MAIL first")),
             // The chunk is read whatever the state, to stay in step with the client.
             (Command::Bdat { size, last }, _) => return self.bdat(conn, size, last).await,
+            (Command::Xclient(_), Phase::Mail) => {
+                return Err(SmtpError::Sequence("XCLIENT inside a transaction"));
+            }
+            (Command::Xclient(_), _) if !self.from_proxy || self.user.is_some() => {
+                return Err(SmtpError::XclientRefused);
+            }
+            (Command::Xclient(x), _) => self.xclient(conn, x),
         }
         Ok(Flow::Continue)
+    }
+
+    /// A proxy in front names the client it speaks for (Postfix's XCLIENT): from here on the
+    /// session is that client's, starting over from the greeting.
+    fn xclient(&mut self, conn: &mut Connection, x: crate::proto::Xclient) {
+        if let Some(addr) = x.addr {
+            self.peer = SocketAddr::new(addr, x.port.unwrap_or(0));
+        } else if let Some(port) = x.port {
+            self.peer.set_port(port);
+        }
+        if x.helo.is_some() {
+            self.proxied_helo = x.helo;
+        }
+        tracing::info!(proxy = %self.socket_peer, client = %self.peer, name = ?x.name, "XCLIENT: a trusted proxy names its client");
+        self.state = State::Fresh;
+        self.recipient_errors = 0;
+        let kind = match self.shared.mode {
+            Mode::Lmtp => "LMTP",
+            Mode::Mx | Mode::Submission => "ESMTP",
+        };
+        let hello = format!("{} {kind} Mailroom ready", self.shared.config.hostname);
+        conn.queue(&Reply::plain(220, vec![hello.into()]).to_bytes());
+    }
+
+    /// Past a quarter of the refused-recipient limit every refusal waits before its answer.
+    async fn slow_down_harvesting(&self) {
+        let config = &self.shared.config;
+        let start = (config.max_recipient_errors / 4).max(1);
+        if config.max_recipient_errors > 0
+            && self.shared.mode != Mode::Lmtp
+            && self.recipient_errors + 1 >= start
+        {
+            tokio::time::sleep(config.recipient_error_delay).await;
+        }
     }
 
     /// RSET, a new EHLO, or the end of a message: the transaction goes, the greeting stays.
@@ -323,6 +392,9 @@ impl Session {
             // RFC 4954 §4 and RFC 8314 §3: AUTH only where a password may be sent.
             if self.auth_allowed(conn) {
                 lines.push("AUTH PLAIN LOGIN SCRAM-SHA-256".into());
+            }
+            if self.from_proxy {
+                lines.push("XCLIENT ADDR PORT HELO NAME PROTO".into());
             }
         }
         conn.queue(&Reply::plain(250, lines).to_bytes());

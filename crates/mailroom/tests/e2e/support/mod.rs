@@ -21,7 +21,11 @@ impl Server {
     /// Writes a config with `listeners` (TOML sections, addresses with port 0), prepares the
     /// store with `setup`, then starts the server and waits until it runs.
     pub fn start(listeners: &str, setup: impl FnOnce(&Admin)) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Server::start_in(tempfile::tempdir().expect("temp dir"), listeners, setup)
+    }
+
+    /// `start` in a directory the test prepared (its `data` may be a mount of its own).
+    pub fn start_in(dir: tempfile::TempDir, listeners: &str, setup: impl FnOnce(&Admin)) -> Server {
         let config = dir.path().join("mailroom.toml");
         std::fs::write(&config, format!("data_dir = \"data\"\n{listeners}")).expect("config");
         setup(&Admin {
@@ -204,7 +208,9 @@ pub fn run_tool(program: &str, args: &[&str], stdin: &[u8]) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{program} is needed for this test (.ci/run installs it): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("{program} is needed for this test (scripts/test installs it): {e}")
+        });
     child
         .stdin
         .take()
