@@ -118,12 +118,7 @@ impl Session {
 
     pub async fn run(mut self, stream: MailStream) {
         let mut conn = Connection::new(stream, self.shared.config.timeouts.write);
-        let kind = match self.shared.mode {
-            Mode::Lmtp => "LMTP",
-            Mode::Mx | Mode::Submission => "ESMTP",
-        };
-        let hello = format!("{} {kind} Mailroom ready", self.shared.config.hostname);
-        conn.queue(&Reply::plain(220, vec![hello.into()]).to_bytes());
+        conn.queue(&self.ready());
         if conn.flush().await.is_err() {
             return;
         }
@@ -328,12 +323,17 @@ impl Session {
         tracing::info!(proxy = %self.socket_peer, client = %self.peer, name = ?x.name, "XCLIENT: a trusted proxy names its client");
         self.state = State::Fresh;
         self.recipient_errors = 0;
+        conn.queue(&self.ready());
+    }
+
+    /// The 220 greeting, at connect and after XCLIENT.
+    fn ready(&self) -> Vec<u8> {
         let kind = match self.shared.mode {
             Mode::Lmtp => "LMTP",
             Mode::Mx | Mode::Submission => "ESMTP",
         };
         let hello = format!("{} {kind} Mailroom ready", self.shared.config.hostname);
-        conn.queue(&Reply::plain(220, vec![hello.into()]).to_bytes());
+        Reply::plain(220, vec![hello.into()]).to_bytes()
     }
 
     /// Past a quarter of the refused-recipient limit every refusal waits before its answer.
