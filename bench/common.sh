@@ -68,14 +68,16 @@ dovecot_start() {
     echo "Dovecot $(dovecot --version | cut -d' ' -f1), imap $1 pop3 $2 lmtp $3"
 }
 
-# mailroom_config: writes $work/mailroom.toml from stdin (the listener sections), with the
-# abuse limits off: one benchmark connection sends thousands of commands, and a thousand
-# connections come from one address.
+# mailroom_config [LIMIT_LINE...]: writes $work/mailroom.toml from stdin (the listener
+# sections), with the abuse limits off: one benchmark connection sends thousands of commands,
+# and a thousand connections come from one address. Each argument is one more line for
+# [limits] (e.g. "write_timeout_seconds = 10").
 mailroom_config() {
     {
         echo "data_dir = \"$work/mailroom\""
         cat
         printf '[limits]\nconnections_per_ip = 0\ncommands_per_second = 0\n'
+        [ $# -eq 0 ] || printf '%s\n' "$@"
         printf '[backup]\ntime = "off"\n'
     } > "$work/mailroom.toml"
 }

@@ -2,10 +2,12 @@
 
 - Wire: a socket with one big receive buffer. Responses are scanned, not parsed: literals
   and POP3 bodies are skipped by length or by terminator, so the client spends little CPU
-  next to the server it measures (both share the same few cores).
+  next to the server it measures (both share the same few cores). rcvbuf= sets the
+  kernel's SO_RCVBUF before connecting (a client that takes in little).
 - ImapClient, Pop3Client, MailTransfer (LMTP and SMTP): the few commands the benchmarks need.
 - read_mbox: messages of an mbox file, as CRLF bytes ready to be sent.
-- Process-tree accounting from /proc (CPU seconds, RSS, PSS) for the server under test.
+- Process-tree accounting from /proc (CPU seconds, RSS, PSS) for the server under test, and
+  wait_quiet (until the server stops using CPU).
 - percentile, emit_json, drop_page_cache.
 
 Every client takes a host, a port, a user and a password and speaks only standard
@@ -27,8 +29,19 @@ class ProtocolError(Exception):
 class Wire:
     """A TCP connection with a receive buffer; counts the bytes that came in."""
 
-    def __init__(self, host, port, timeout=600.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, timeout=600.0, rcvbuf=None):
+        if rcvbuf is None:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+        else:
+            # SO_RCVBUF must be set before connect (it fixes the window the peer is offered).
+            self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect((host, port))
+            except OSError:
+                self.sock.close()
+                raise
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.start = 0  # first unread byte in buf
@@ -106,8 +119,8 @@ class ImapClient:
     """Tagged commands; untagged responses are handed to a callback with their literal
     sizes (the literals themselves are skipped)."""
 
-    def __init__(self, host, port, timeout=600.0):
-        self.wire = Wire(host, port, timeout)
+    def __init__(self, host, port, timeout=600.0, rcvbuf=None):
+        self.wire = Wire(host, port, timeout, rcvbuf)
         self.seq = 0
         self.greeting = self.wire.line()
         if not self.greeting.startswith(b"* OK") and not self.greeting.startswith(b"* PREAUTH"):
@@ -407,6 +420,21 @@ def measure(root, with_pss=True):
     if with_pss:
         snap["pss"] = sum(pss_bytes(p) for p in tree)
     return snap
+
+
+def wait_quiet(root, window=1.0, cores=0.05, timeout=120.0):
+    """Waits until the server's tree used less than `cores` of CPU over `window` seconds (a
+    freshly started Mailroom first indexes what `mailroom deliver` stored); returns the
+    seconds waited, or None when it was still busy after `timeout`."""
+    t0 = time.monotonic()
+    last = measure(root, with_pss=False)["cpu_s"]
+    while time.monotonic() - t0 < timeout:
+        time.sleep(window)
+        now = measure(root, with_pss=False)["cpu_s"]
+        if now - last < cores * window:
+            return round(time.monotonic() - t0, 1)
+        last = now
+    return None
 
 
 def server_pid(pid=None, pidfile=None):

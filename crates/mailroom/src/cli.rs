@@ -34,6 +34,9 @@ pub enum Command {
     /// Manage aliases (extra addresses that deliver to an account).
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Bearer tokens of the HTTP API: the administrators', or one account's own.
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
     /// An account's folders: list them, or rename one (also one whose name breaks today's
     /// rules, which `mailroom check` reports).
     #[command(subcommand)]
@@ -286,6 +289,32 @@ pub enum AccountCommand {
         /// Refuse logins (mail is still accepted).
         #[arg(long)]
         disable: bool,
+        /// Let the account sign in to the web admin and manage the whole server.
+        #[arg(long, conflicts_with = "no_admin")]
+        admin: bool,
+        /// Take the administrator's rights away again.
+        #[arg(long)]
+        no_admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Make a token; its secret is printed once and cannot be shown again.
+    Add {
+        /// What the token is for, e.g. provisioning.
+        name: String,
+        /// A token of this account only, for its own self-service (without: an
+        /// administrators' token).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// The tokens there are (names and owners, never secrets).
+    List,
+    /// Revoke a token: it stops working at once.
+    Remove {
+        /// The token's name as `api-token list` shows it.
+        name: String,
     },
 }
 

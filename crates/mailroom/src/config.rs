@@ -97,6 +97,21 @@ impl Config {
         config
     }
 
+    /// Where mail programs reach this server, from the configured listeners: what DNS
+    /// records and autoconfig answers name.
+    pub fn client_endpoints(&self) -> mailroom_admin::ClientEndpoints {
+        use mailroom_admin::endpoints;
+        let web = |list: &[String]| endpoints(list, &[]).first().map(|e| e.port);
+        mailroom_admin::ClientEndpoints {
+            hostname: self.hostname.clone(),
+            imap: endpoints(&self.imap.listen, &self.imap.listen_tls),
+            pop3: endpoints(&self.pop3.listen, &self.pop3.listen_tls),
+            submission: endpoints(&self.submission.listen, &self.submission.listen_tls),
+            https: web(&self.http.listen_tls),
+            http: web(&self.http.listen),
+        }
+    }
+
     pub fn backup_dir(&self) -> PathBuf {
         if self.backup.dir.is_absolute() {
             self.backup.dir.clone()

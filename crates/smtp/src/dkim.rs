@@ -152,6 +152,7 @@ pub enum RecordType {
     Mx,
     Txt,
     Srv,
+    Cname,
 }
 
 /// One record to publish, in zone-file terms.
@@ -172,6 +173,7 @@ impl fmt::Display for DnsRecord {
         let (kind, data) = match self.kind {
             RecordType::Mx => ("MX", self.value.clone()),
             RecordType::Srv => ("SRV", self.value.clone()),
+            RecordType::Cname => ("CNAME", self.value.clone()),
             RecordType::Txt => {
                 let parts: Vec<String> = self
                     .value
@@ -186,8 +188,10 @@ impl fmt::Display for DnsRecord {
     }
 }
 
-/// Everything `domain` should publish when its mail is served by `hostname`. The DKIM
-/// record is left out when there is no key (or it can't be read).
+/// The mail records `domain` should publish when its mail is served by `hostname`: MX, SPF,
+/// DKIM (left out when there is no key, or it can't be read) and DMARC. The records that let
+/// mail programs find the servers (SRV, autoconfig) depend on the listeners and are made by
+/// `mailroom-admin`.
 pub fn dns_records(domain: &str, hostname: &str, key: Option<&DkimKey>) -> Vec<DnsRecord> {
     let domain = domain.trim_end_matches('.').to_lowercase();
     let host = hostname.trim_end_matches('.');
@@ -220,22 +224,6 @@ pub fn dns_records(domain: &str, hostname: &str, key: Option<&DkimKey>) -> Vec<D
         format!("_dmarc.{domain}"),
         format!("v=DMARC1; p=quarantine; rua=mailto:postmaster@{domain}"),
     ));
-    // RFC 6186 §3 and RFC 8314 §5.1: implicit TLS first (lower priority number), then the
-    // STARTTLS ports.
-    for (service, priority, port) in [
-        ("_submissions", 0, 465),
-        ("_submission", 10, 587),
-        ("_imaps", 0, 993),
-        ("_imap", 10, 143),
-        ("_pop3s", 0, 995),
-        ("_pop3", 10, 110),
-    ] {
-        out.push(DnsRecord {
-            name: format!("{service}._tcp.{domain}"),
-            kind: RecordType::Srv,
-            value: format!("{priority} 1 {port} {host}."),
-        });
-    }
     out
 }
 
@@ -322,9 +310,6 @@ Subject: hi\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n\r\nhello\r\n";
         assert_eq!(lines[0], "example.com. 3600 IN MX 10 mail.example.com.");
         assert_eq!(lines[1], "example.com. 3600 IN TXT \"v=spf1 mx -all\"");
         assert!(lines[2].starts_with("_dmarc.example.com. 3600 IN TXT \"v=DMARC1; p=quarantine;"));
-        assert!(lines.contains(
-            &"_submissions._tcp.example.com. 3600 IN SRV 0 1 465 mail.example.com.".to_string()
-        ));
-        assert_eq!(records.len(), 9);
+        assert_eq!(records.len(), 3);
     }
 }

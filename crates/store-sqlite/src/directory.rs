@@ -8,8 +8,8 @@ use crate::{SqliteStore, not_found};
 use async_trait::async_trait;
 use mailroom_store::account::{normalize_domain, split_address};
 use mailroom_store::{
-    Account, AccountId, AccountUpdate, Alias, AppPassword, DEFAULT_MAILBOXES, Directory, DkimKey,
-    Domain, DomainId, DomainUpdate, Lockout, MailboxName, NewAccount, Result, StoreError,
+    Account, AccountId, AccountUpdate, Alias, ApiToken, AppPassword, DEFAULT_MAILBOXES, Directory,
+    DkimKey, Domain, DomainId, DomainUpdate, Lockout, MailboxName, NewAccount, Result, StoreError,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -251,6 +251,9 @@ impl Directory for SqliteStore {
                 }
                 if let Some(enabled) = update.enabled {
                     set("enabled", Value::Integer(i64::from(enabled)))?;
+                }
+                if let Some(admin) = update.admin {
+                    set("admin", Value::Integer(i64::from(admin)))?;
                 }
                 load_account(ctx.conn, id)
             })
@@ -501,6 +504,84 @@ impl Directory for SqliteStore {
             .await
     }
 
+    async fn add_api_token(&self, token: ApiToken) -> Result<()> {
+        let name = token.name.trim().to_string();
+        if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
+            return Err(StoreError::invalid(
+                "token name",
+                "1 to 64 characters without control characters",
+            ));
+        }
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let inserted = ctx
+                    .conn
+                    .execute(
+                        "INSERT OR IGNORE INTO api_tokens (name, secret_hash, account_id, created_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![name, token.secret_hash, token.account.map(|a| a.0), ctx.now],
+                    )
+                    .map_err(db)?;
+                if inserted == 0 {
+                    return Err(StoreError::AlreadyExists("api token"));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.inner
+            .readers
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT name, secret_hash, account_id, created_at FROM api_tokens ORDER BY name",
+                    )
+                    .map_err(db)?;
+                stmt.query_map([], api_token)
+                    .map_err(db)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn api_token_by_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
+        let secret_hash = secret_hash.to_string();
+        self.inner
+            .readers
+            .read(move |conn| {
+                conn.prepare_cached(
+                    "SELECT name, secret_hash, account_id, created_at FROM api_tokens
+                     WHERE secret_hash = ?1",
+                )
+                .map_err(db)?
+                .query_row([secret_hash], api_token)
+                .optional()
+                .map_err(db)
+            })
+            .await
+    }
+
+    async fn remove_api_token(&self, name: &str) -> Result<()> {
+        let name = name.trim().to_string();
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let removed = ctx
+                    .conn
+                    .execute("DELETE FROM api_tokens WHERE name = ?1", [name])
+                    .map_err(db)?;
+                if removed == 0 {
+                    return Err(not_found("api token"));
+                }
+                Ok(())
+            })
+            .await
+    }
+
     async fn active_lockouts(&self, now: i64) -> Result<Vec<Lockout>> {
         self.inner
             .readers
@@ -523,6 +604,15 @@ impl Directory for SqliteStore {
             })
             .await
     }
+}
+
+fn api_token(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        name: row.get(0)?,
+        secret_hash: row.get(1)?,
+        account: row.get::<_, Option<i64>>(2)?.map(AccountId),
+        created_at: row.get(3)?,
+    })
 }
 
 fn address_taken(ctx: &WriteCtx<'_>, address: &str) -> Result<bool> {

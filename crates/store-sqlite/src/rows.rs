@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 pub const ACCOUNT_COLUMNS: &str = "id, address, domain_id, password_hash, quota_bytes, \
     quota_messages, protocols, pop3_policy, enabled, used_bytes, used_messages, created_at, \
-    scram_sha256";
+    scram_sha256, admin";
 
 pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
     let policy: Option<String> = row.get(7)?;
@@ -26,6 +26,7 @@ pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
         protocols: Protocols(row.get(6)?),
         pop3_policy: policy.and_then(|p| p.parse().ok()),
         enabled: row.get(8)?,
+        admin: row.get(13)?,
         used_bytes: row.get::<_, i64>(9)? as u64,
         used_messages: row.get::<_, i64>(10)? as u64,
         created_at: row.get(11)?,

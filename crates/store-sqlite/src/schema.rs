@@ -200,6 +200,17 @@ CREATE TABLE login_lockouts (
     detail BLOB NOT NULL
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- The web side: administrators sign in to /admin; API bearer tokens, stored as a hash of
+-- their secret, either the administrators' (account_id NULL) or one account's own.
+ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE api_tokens (
+    name        TEXT PRIMARY KEY COLLATE NOCASE,
+    secret_hash TEXT NOT NULL UNIQUE,
+    account_id  INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL
+);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -150,6 +150,8 @@ pub struct Account {
     /// None: the server's configured default applies.
     pub pop3_policy: Option<Pop3Policy>,
     pub enabled: bool,
+    /// May sign in to the web admin and manage the whole server.
+    pub admin: bool,
     /// Bytes and messages in mailboxes, kept exact in the same transaction as every change.
     /// The recovery area does not count.
     pub used_bytes: u64,
@@ -194,6 +196,7 @@ pub struct AccountUpdate {
     /// Some(None) returns the account to the server's default.
     pub pop3_policy: Option<Option<Pop3Policy>>,
     pub enabled: Option<bool>,
+    pub admin: Option<bool>,
 }
 
 /// A named extra password of an account (one per phone or program), revocable on its own.
@@ -214,6 +217,17 @@ pub struct Lockout {
     pub key: Vec<u8>,
     pub until: i64,
     pub detail: Vec<u8>,
+}
+
+/// A bearer token of the HTTP API: the server's administrators' (no account), or one
+/// account's, good only for that account's own self-service. Only a hash of the secret is
+/// kept; the secret is shown once when the token is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    pub secret_hash: String,
+    pub account: Option<AccountId>,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! is durable (committed and fsync'd) and has been published to subscribers.
 
 use crate::account::{
-    Account, AccountUpdate, Alias, AppPassword, Domain, DomainUpdate, Lockout, NewAccount,
+    Account, AccountUpdate, Alias, ApiToken, AppPassword, Domain, DomainUpdate, Lockout, NewAccount,
 };
 use crate::blob::BlobHash;
 use crate::changes::{Change, MailboxEvent};
@@ -63,6 +63,14 @@ pub trait Directory: Send + Sync {
     async fn save_lockout(&self, lockout: Lockout) -> Result<()>;
     /// The lockouts still in force at `now` (Unix seconds); expired ones are dropped.
     async fn active_lockouts(&self, now: i64) -> Result<Vec<Lockout>>;
+
+    /// Adds an API token; AlreadyExists if one has that name.
+    async fn add_api_token(&self, token: ApiToken) -> Result<()>;
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// The token whose secret hashes to `secret_hash`, if any.
+    async fn api_token_by_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
+    /// Revokes a token at once; NotFound if there is none by that name.
+    async fn remove_api_token(&self, name: &str) -> Result<()>;
 }
 
 /// An account's folders.

@@ -21,8 +21,8 @@ mod queue;
 mod recovery;
 
 pub use account::{
-    Account, AccountUpdate, Alias, AppPassword, DkimKey, Domain, DomainUpdate, Lockout, NewAccount,
-    Pop3Policy, Protocols,
+    Account, AccountUpdate, Alias, ApiToken, AppPassword, DkimKey, Domain, DomainUpdate, Lockout,
+    NewAccount, Pop3Policy, Protocols,
 };
 pub use api::{
     Directory, Leases, Mailboxes, Maintenance, Messages, OutboundQueue, Recovery, Store,

@@ -1,48 +1,34 @@
+//! `mailroom domain`: the operations are `mailroom_admin::Admin`'s; this prints them.
+
 use crate::cli::DomainCommand;
-use crate::commands::account::{parse_limit_count, parse_limit_size};
-use crate::commands::{Naming, human};
-use anyhow::Context;
-use mailroom_store::{Directory, Domain, DomainUpdate};
-use mailroom_store_sqlite::SqliteStore;
+use crate::commands::human;
+use mailroom_admin::{Admin, ClientEndpoints, DomainSettings};
+use mailroom_store::Domain;
 use std::process::ExitCode;
 
 pub async fn run(
-    store: SqliteStore,
+    admin: Admin,
     cmd: DomainCommand,
-    hostname: &str,
+    endpoints: &ClientEndpoints,
 ) -> anyhow::Result<ExitCode> {
     match cmd {
         DomainCommand::Add { name } => {
-            let domain = store
-                .add_domain(&name)
-                .await
-                .naming(|| format!("domain {name}"))?;
-            let domain = with_dkim_key(&store, domain).await?;
+            let domain = admin.add_domain(&name).await?;
             say!("domain {} added", domain.name);
             say!(
                 "publish these DNS records (`mailroom domain dns {}` shows them again):",
                 domain.name
             );
-            print_dns(&domain, hostname)?;
-            warn_if_not_public(hostname, &domain.name);
+            print_dns(&admin, &domain, endpoints)?;
+            warn_if_not_public(&endpoints.hostname, &domain.name);
         }
         DomainCommand::Dns { name } => {
-            let domain = store
-                .list_domains()
-                .await?
-                .into_iter()
-                .find(|d| {
-                    d.name
-                        .eq_ignore_ascii_case(name.trim().trim_end_matches('.'))
-                })
-                .with_context(|| format!("no domain {name}"))?;
-            // Domains added before DKIM signing existed get their key now.
-            let domain = with_dkim_key(&store, domain).await?;
-            print_dns(&domain, hostname)?;
-            warn_if_not_public(hostname, &domain.name);
+            let domain = admin.domain(&name).await?;
+            print_dns(&admin, &domain, endpoints)?;
+            warn_if_not_public(&endpoints.hostname, &domain.name);
         }
         DomainCommand::List => {
-            for domain in store.list_domains().await? {
+            for domain in admin.domains().await? {
                 say!("{}", describe(&domain));
             }
         }
@@ -52,56 +38,22 @@ pub async fn run(
             max_messages,
             recovery_days,
         } => {
-            let recovery_days = match recovery_days.as_deref() {
-                None => None,
-                Some(d) if d.eq_ignore_ascii_case("default") => Some(None),
-                Some(d) => Some(Some(
-                    d.parse::<u32>()
-                        .with_context(|| format!("invalid number of days {d:?}"))?,
-                )),
-            };
-            let update = DomainUpdate {
-                default_quota_bytes: quota.as_deref().map(parse_limit_size).transpose()?,
-                default_quota_messages: max_messages
-                    .as_deref()
-                    .map(parse_limit_count)
-                    .transpose()?,
-                recovery_days,
-                dkim: None,
-            };
-            let domain = store
-                .update_domain(&name, update)
-                .await
-                .naming(|| format!("domain {name}"))?;
-            say!("{}", describe(&domain));
+            let settings = DomainSettings::parse(
+                quota.as_deref(),
+                max_messages.as_deref(),
+                recovery_days.as_deref(),
+            )?;
+            say!(
+                "{}",
+                describe(&admin.update_domain(&name, &settings).await?)
+            );
         }
         DomainCommand::Remove { name } => {
-            store
-                .remove_domain(&name)
-                .await
-                .naming(|| format!("domain {name}"))?;
+            admin.remove_domain(&name).await?;
             say!("domain {name} removed");
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Gives the domain a DKIM key if it has none. The selector carries the month it was made, so
-/// a future key can be published beside it before signing switches over.
-async fn with_dkim_key(store: &SqliteStore, domain: Domain) -> anyhow::Result<Domain> {
-    if domain.dkim.is_some() {
-        return Ok(domain);
-    }
-    let today = time::OffsetDateTime::now_utc();
-    let selector = format!("mr{:04}{:02}", today.year(), u8::from(today.month()));
-    let key = tokio::task::spawn_blocking(move || mailroom_smtp::dkim::generate_key(&selector))
-        .await?
-        .context("generating the DKIM key")?;
-    let update = DomainUpdate {
-        dkim: Some(Some(key)),
-        ..Default::default()
-    };
-    Ok(store.update_domain(&domain.name, update).await?)
 }
 
 /// The MX and SRV records name `hostname`; the default ("localhost") or any name other
@@ -134,10 +86,13 @@ fn warn_if_not_public(hostname: &str, domain: &str) {
     }
 }
 
-/// Every record the domain needs, as zone-file lines: MX, SPF, DKIM, DMARC and the RFC 6186
-/// SRV records mail programs use to find the servers.
-fn print_dns(domain: &Domain, hostname: &str) -> Result<(), super::OutputError> {
-    for record in mailroom_smtp::dkim::dns_records(&domain.name, hostname, domain.dkim.as_ref()) {
+/// Every record the domain needs, as zone-file lines.
+fn print_dns(
+    admin: &Admin,
+    domain: &Domain,
+    endpoints: &ClientEndpoints,
+) -> Result<(), super::OutputError> {
+    for record in admin.dns_records(domain, endpoints) {
         say!("{record}");
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 mod account;
 mod alias;
+mod api_token;
 pub(crate) mod backup;
 mod check;
 mod deliver;
@@ -36,12 +37,13 @@ pub async fn run(command: Command, config: Config) -> ExitCode {
                 _ => open_existing_store,
             };
             match open(&config) {
-                Ok(store) => domain::run(store, cmd, &config.hostname).await,
+                Ok(store) => domain::run(admin(store), cmd, &config.client_endpoints()).await,
                 Err(e) => Err(e),
             }
         }
-        Command::Account(cmd) => with_store(&config, |s| account::run(s, cmd)).await,
-        Command::Alias(cmd) => with_store(&config, |s| alias::run(s, cmd)).await,
+        Command::Account(cmd) => with_store(&config, |s| account::run(admin(s), cmd)).await,
+        Command::Alias(cmd) => with_store(&config, |s| alias::run(admin(s), cmd)).await,
+        Command::ApiToken(cmd) => with_store(&config, |s| api_token::run(admin(s), cmd)).await,
         Command::Folder(cmd) => with_store(&config, |s| folder::run(s, cmd)).await,
         Command::Deliver { recipients } => return deliver::run(&config, recipients).await,
         Command::Check { repair } => check::run(&config, repair).await,
@@ -148,6 +150,11 @@ pub fn store_path(config: &Config) -> String {
         .to_string()
 }
 
+/// The administrator's operations over the store (shared with the HTTP API).
+fn admin(store: SqliteStore) -> mailroom_admin::Admin {
+    mailroom_admin::Admin::new(std::sync::Arc::new(store))
+}
+
 async fn with_store<F, Fut>(config: &Config, f: F) -> anyhow::Result<ExitCode>
 where
     F: FnOnce(SqliteStore) -> Fut,
@@ -163,19 +170,6 @@ pub fn password_from_stdin() -> anyhow::Result<String> {
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     anyhow::ensure!(!password.is_empty(), "empty password on standard input");
     Ok(password)
-}
-
-/// A random password for accounts created without one: 20 characters from an unambiguous
-/// alphabet, about 110 bits.
-pub fn generate_password() -> anyhow::Result<String> {
-    use std::io::Read;
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut random = [0u8; 20];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
-    Ok(random
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect())
 }
 
 /// Finds an account by address or fails with a message naming it.

@@ -1,6 +1,6 @@
 use crate::cli::QuotaCommand;
-use crate::commands::account::{parse_limit_count, parse_limit_size};
 use crate::commands::{find_account, human};
+use mailroom_admin::{parse_count_limit, parse_size_limit};
 use mailroom_store::{Account, AccountUpdate, Directory, Maintenance};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
@@ -14,8 +14,8 @@ pub async fn run(store: SqliteStore, cmd: QuotaCommand) -> anyhow::Result<ExitCo
         } => {
             let account = find_account(&store, &address).await?;
             let update = AccountUpdate {
-                quota_bytes: Some(parse_limit_size(&size)?),
-                quota_messages: messages.as_deref().map(parse_limit_count).transpose()?,
+                quota_bytes: Some(parse_size_limit(&size)?),
+                quota_messages: messages.as_deref().map(parse_count_limit).transpose()?,
                 ..Default::default()
             };
             let account = store.update_account(account.id, update).await?;

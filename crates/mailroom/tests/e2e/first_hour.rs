@@ -130,7 +130,7 @@ fn errors_name_the_object_and_say_each_cause_once() {
     );
     assert!(
         error(&["account", "add", "a@other.org", "--password-stdin"])
-            .starts_with("mailroom: no domain other.org: add it first")
+            .starts_with("mailroom: no domain other.org: add the domain first")
     );
     assert!(error(&["queue", "remove", "5"]).starts_with("mailroom: no queued message 5"));
     assert!(
