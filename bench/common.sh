@@ -91,9 +91,11 @@ mailroom_accounts() {
     done
 }
 
-# mailroom_start PORT: serve in the background (log in $work/mailroom.log), wait for PORT.
+# mailroom_start PORT: serve in the background (log in $work/mailroom.log, at MAILROOM_LOG's
+# level, warn by default), wait for PORT.
 mailroom_start() {
-    MAILROOM_LOG=warn "$bin" --config "$work/mailroom.toml" serve 2>"$work/mailroom.log" &
+    MAILROOM_LOG=${MAILROOM_LOG:-warn} "$bin" --config "$work/mailroom.toml" serve \
+        2>"$work/mailroom.log" &
     mr_pid=$!
     wait_port "$1" "$mr_pid" || { tail -n 20 "$work/mailroom.log" >&2; return 1; }
     echo "Mailroom $("$bin" --version 2>/dev/null | awk '{print $NF}'), pid $mr_pid"

@@ -41,7 +41,9 @@ mailroom_start 22243
 fetch mailroom/fetch_memory --server mailroom --port 22243 --pid "$mr_pid" \
     --user user1@example.test --pass pass
 if ! kill -0 "$mr_pid" 2>/dev/null; then
-    echo "MAILROOM DIED during the run; last log lines:"; tail -n 20 "$work/mailroom.log"
+    died=0; wait "$mr_pid" || died=$?; mr_pid=""
+    echo "MAILROOM DIED during the run (exit status $died; 128+N: signal N); last log lines:"
+    tail -n 20 "$work/mailroom.log"
 fi
 
 echo "== Side by side"

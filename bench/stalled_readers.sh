@@ -15,9 +15,10 @@
 # usage: bench/stalled_readers.sh [SESSIONS]            (default 1000)
 # env:   COUNT (5000) messages per account; ACCOUNTS (1) spreads the sessions over
 #        user1..userN round-robin, each loaded with COUNT messages (slow: `mailroom deliver`
-#        per message); WRITE_TIMEOUT (10); STALL_ARGS="..." extra stalled_readers.py
-#        arguments (e.g. "--rcvbuf 65536 --after 30"); MAILROOM_BIN, KEEP, RESULTS,
-#        BENCH_MBOX as in common.sh.
+#        per message); WRITE_TIMEOUT (10); PROBE=1 also times a client that reads
+#        (FETCH 1:* (RFC822.SIZE) in a loop) while the stalled sessions are open;
+#        STALL_ARGS="..." extra stalled_readers.py arguments (e.g. "--rcvbuf 65536 --after
+#        30"); MAILROOM_BIN, KEEP, RESULTS, BENCH_MBOX as in common.sh.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 sessions=${1:-1000}
@@ -50,12 +51,16 @@ done
 mailroom_start "$port"
 echo "open files limit $(ulimit -n)"
 status=0
+probe=()
+if [ -n "${PROBE:-}" ] && [ "$PROBE" != 0 ]; then probe=(--probe); fi
 # shellcheck disable=SC2086
 tool mailroom/stalled stalled_readers.py --port "$port" --pid "$mr_pid" --sessions "$sessions" \
     --users "1-$accounts" --user-template "user%d@example.test" --pass pass \
-    --write-timeout "$write_timeout" ${STALL_ARGS:-} || status=$?
+    --write-timeout "$write_timeout" "${probe[@]}" ${STALL_ARGS:-} || status=$?
 if ! kill -0 "$mr_pid" 2>/dev/null; then
-    echo "MAILROOM DIED during the run; last log lines:"; tail -n 20 "$work/mailroom.log"
+    died=0; wait "$mr_pid" || died=$?; mr_pid=""
+    echo "MAILROOM DIED during the run (exit status $died; 128+N: signal N); last log lines:"
+    tail -n 20 "$work/mailroom.log"
     status=1
 fi
 problems=$(grep -ci "error\|panic" "$work/mailroom.log" || true)

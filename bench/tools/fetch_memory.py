@@ -51,6 +51,7 @@ class Sampler(threading.Thread):
         self.samples = 0
         self.peak_rss, self.peak_pss = 0, 0
         self.peak_t = None
+        self.series = []  # (perf_counter time, rss)
         self.lock = threading.Lock()
 
     def run(self):
@@ -59,6 +60,7 @@ class Sampler(threading.Thread):
             self.samples += 1
             s = measure(self.root, with_pss=(self.samples % self.pss_every == 0))
             now = time.perf_counter()
+            self.series.append((now, s["rss"]))
             with self.lock:
                 if s["rss"] > self.peak_rss:
                     self.peak_rss, self.peak_t = s["rss"], now
@@ -174,6 +176,10 @@ def main():
     peak_pss = max([sampler.peak_pss, idle["pss"]] + [x["pss"] for _, x in snaps])
     growth = peak_rss - idle["rss"]
     first = runs[0]
+    # RSS over the session: times relative to the first FETCH, about a dozen points.
+    series = [(round(t - fetch_t0, 2), mib(r)) for t, r in sampler.series]
+    step = max(1, len(series) // 12)
+    curve = series[::step] + ([series[-1]] if series and (len(series) - 1) % step else [])
     res = {"server": a.server or f"{a.host}:{a.port}", "user": a.user, "messages": messages,
            "quiet_after_s": quiet,
            "idle_rss_mib": mib(idle["rss"]), "idle_pss_mib": mib(idle["pss"]),
@@ -186,17 +192,20 @@ def main():
            "after_rss_mib": mib(after["rss"]), "after_pss_mib": mib(after["pss"]),
            "fetch_s": first["fetch_s"], "fetch_mb": first["fetch_mb"],
            "mb_per_s": first["mb_per_s"], "responses": first["responses"], "runs": runs,
-           "samples": sampler.samples, "every_s": a.every,
+           "samples": sampler.samples, "every_s": a.every, "rss_series_mib": series,
            "target_mib": a.target_mib, "within_target": growth <= a.target_mib * MIB}
     print(f"{res['server']}: {messages} messages; idle RSS {res['idle_rss_mib']} MiB "
-          f"(PSS {res['idle_pss_mib']}, {idle['procs']} procs), peak RSS {res['peak_rss_mib']} MiB "
-          f"(PSS {res['peak_pss_mib']}) {res['peak_at_s']}s after the FETCH began; "
+          f"(PSS {res['idle_pss_mib']}, {idle['procs']} procs), peak RSS "
+          f"{res['peak_rss_mib']} MiB (PSS {res['peak_pss_mib']}) {res['peak_at_s']}s after "
+          f"the FETCH began; "
           f"growth {res['growth_rss_mib']} MiB (PSS {res['growth_pss_mib']}), target <= "
           f"{a.target_mib:g} MiB: {'met' if res['within_target'] else 'MISSED'}")
     print(f"  FETCH {res['fetch_s']}s, {res['fetch_mb']} MB, {res['mb_per_s']} MB/s; "
           f"{sampler.samples} samples every {a.every * 1000:g} ms; RSS after SELECT "
           f"{res['selected_rss_mib']} MiB ({selected['procs']} procs), {a.after:g}s after "
           f"LOGOUT {res['after_rss_mib']} MiB; the server was quiet after {quiet}s")
+    print("  RSS (s after the FETCH began: MiB): "
+          + ", ".join(f"{t:g}: {r}" for t, r in curve))
     emit_json(res)
     if a.save:
         with open(a.save, "a") as f:

@@ -8,6 +8,7 @@ usage: stalled_readers.py --port P (--pid PID | --pidfile FILE) [--sessions 1000
                           [--host 127.0.0.1] [--mailbox INBOX] [--rcvbuf 4096]
                           [--openers 16] [--write-timeout 10] [--slack 10] [--max-wait S]
                           [--after 10] [--every 0.05] [--ss-every 0.25] [--settle-max 120]
+                          [--probe [--probe-user U] [--probe-command C] [--probe-pause 0.2]]
 
 PID (or the pid in FILE) is the server's top process; RSS is summed over its tree.
 
@@ -26,6 +27,10 @@ PID (or the pid in FILE) is the server's top process; RSS is summed over its tre
    is left or --max-wait seconds (default 3 x --write-timeout + 60) have passed;
 5. RSS --after seconds after the last one closed ("after"), the server's sockets on the port
    by TCP state, then the clients hang up and RSS once more ("after hang-up").
+With --probe, one more session (--probe-user, normal buffers, logged in before step 1) runs
+--probe-command (default FETCH 1:* (RFC822.SIZE), work Mailroom does on its CPU pool) every
+--probe-pause seconds from step 3 until the stalled sessions are gone: its latency shows
+whether a client that stopped reading holds up the others.
 Time to close counts from the first FETCH sent; the expectation is all closed within
 --write-timeout (what the server was configured with; only reported here) + --slack. A
 session's deadline starts only when its writes stall, so the time until the last client got
@@ -47,7 +52,7 @@ from collections import Counter
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mailproto import (MIB, ImapClient, ProtocolError, emit_json, measure,  # noqa: E402
-                       process_tree, rss_bytes, server_pid, wait_quiet)
+                       percentile, process_tree, rss_bytes, server_pid, wait_quiet)
 
 
 def ss(args):
@@ -70,14 +75,18 @@ def server_established(port):
     return len(lines), queued
 
 
-def client_queued(port):
+def client_queued(port, skip=""):
     """(clients that have received something, bytes waiting in their receive queues): the
-    clients' side of each session; nothing is read, so whatever arrived is still there."""
+    clients' side of each session; nothing is read, so whatever arrived is still there. skip:
+    a client's local address (host:port) to leave out (the probe)."""
     started, total = 0, 0
     for line in ss(["-tn", "state", "established", f"( dport = :{port} )"]):
+        cols = line.split()
         try:
-            q = int(line.split()[0])
+            q = int(cols[0])
         except (IndexError, ValueError):
+            continue
+        if skip and cols[2:3] == [skip]:
             continue
         started += q > 0
         total += q
@@ -87,6 +96,49 @@ def client_queued(port):
 def server_states(port):
     """The server's sockets on port (listener included) by TCP state."""
     return dict(Counter(line.split()[0] for line in ss(["-tan", f"( sport = :{port} )"])))
+
+
+class Probe(threading.Thread):
+    """A client that reads: one session running COMMAND again and again (--probe-pause apart)
+    while the stalled sessions are open; latency of each run."""
+
+    def __init__(self, a, user):
+        super().__init__(daemon=True)
+        self.command = a.probe_command
+        self.pause = a.probe_pause
+        self.imap = ImapClient(a.host, a.port, timeout=600)
+        self.imap.login(user, a.password)
+        self.imap.select(a.mailbox)
+        host, port = self.imap.wire.sock.getsockname()[:2]
+        self.local = f"{host}:{port}"
+        self.stop = threading.Event()
+        self.t0 = time.perf_counter()
+        self.runs = []  # (started, seconds since t0; latency; status)
+        self.error = None
+
+    def once(self):
+        t = time.perf_counter()
+        status, _, _ = self.imap.command(self.command)
+        return t - self.t0, time.perf_counter() - t, status
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                self.runs.append(self.once())
+                self.stop.wait(self.pause)
+        except (OSError, ProtocolError) as e:
+            self.error = f"{type(e).__name__}: {e}"
+
+    def summary(self, baseline):
+        lat = sorted(r[1] for r in self.runs)
+        worst = max(self.runs, key=lambda r: r[1]) if self.runs else None
+        return {"command": self.command, "baseline_ms": round(baseline * 1000, 1),
+                "runs": len(lat), "p50_ms": round(percentile(lat, 50) * 1000, 1),
+                "max_ms": round(lat[-1] * 1000, 1) if lat else None,
+                "worst_started_s": round(worst[0], 2) if worst else None,
+                "not_ok": sum(1 for r in self.runs if r[2] != "OK"), "error": self.error,
+                "slow_runs": [(round(r[0], 2), round(r[1], 2)) for r in self.runs
+                              if r[1] > 1.0][:20]}
 
 
 def tree_rss(root):
@@ -118,6 +170,11 @@ def main():
     ap.add_argument("--every", type=float, default=0.05)
     ap.add_argument("--ss-every", type=float, default=0.25)
     ap.add_argument("--settle-max", type=float, default=120.0)
+    ap.add_argument("--probe", action="store_true",
+                    help="also time a reading client's --probe-command meanwhile")
+    ap.add_argument("--probe-user", help="default: the first user of --users")
+    ap.add_argument("--probe-command", default="FETCH 1:* (RFC822.SIZE)")
+    ap.add_argument("--probe-pause", type=float, default=0.2)
     a = ap.parse_args()
     root = server_pid(a.pid, a.pidfile)
     max_wait = a.max_wait if a.max_wait is not None else 3 * a.write_timeout + 60
@@ -135,8 +192,14 @@ def main():
     quiet = wait_quiet(root, timeout=a.settle_max)
     if quiet is None:
         print(f"  note: the server still used CPU after {a.settle_max:g}s; measuring anyway")
+    probe, probe_base = None, None
+    if a.probe:
+        probe = Probe(a, a.probe_user or a.user_template % numbers[0])
+        probe.once()  # the first run fills the server's caches
+        probe_base = min(probe.once()[1] for _ in range(3))
     time.sleep(1.0)
     before = measure(root)
+    # Sockets already there (the probe's) are not stalled sessions.
     established_before, _ = server_established(a.port)
 
     opened, failures, lock = [], [], threading.Lock()
@@ -197,6 +260,9 @@ def main():
         except OSError:
             send_errors += 1
     sent_s = time.perf_counter() - t0
+    if probe is not None:
+        probe.t0 = t0
+        probe.start()
 
     peak_rss, peak_at = logged_in["rss"], 0.0
     peak_sendq, peak_clientq = 0, 0
@@ -215,7 +281,7 @@ def main():
             established, sendq = server_established(a.port)
             remaining = max(0, established - established_before)
             if all_started is None:
-                started, clientq = client_queued(a.port)
+                started, clientq = client_queued(a.port, probe.local if probe else "")
                 peak_clientq = max(peak_clientq, clientq)
                 if started >= n:
                     all_started = now
@@ -233,6 +299,12 @@ def main():
             break
         time.sleep(max(0.0, a.every - (time.perf_counter() - t0 - now)))
 
+    probed = None
+    if probe is not None:
+        probe.stop.set()
+        probe.join()
+        probed = probe.summary(probe_base)
+        probe.imap.logout()
     # Memory once they are gone (or at the give-up point).
     end_wait = time.perf_counter() + a.after
     while time.perf_counter() < end_wait:
@@ -278,7 +350,7 @@ def main():
            "server_cpu_s": round(after["cpu_s"] - before["cpu_s"], 2),
            "server_sendq_peak_mib": mib(peak_sendq), "client_recvq_peak_mib": mib(peak_clientq),
            "server_socket_states_after": states, "server_socket_states_after_hangup":
-           states_hung_up, "timeline": timeline}
+           states_hung_up, "probe": probed, "timeline": timeline}
     print(f"  FETCH sent on {n} sessions in {sent_s * 1000:.0f} ms (send errors {send_errors}); "
           f"server write deadline {a.write_timeout:g}s")
     marks = sorted({0.5, 1, 2, 5, 8, 12} | set(range(5, int(max_wait) + 5, 5))
@@ -308,6 +380,14 @@ def main():
     print(f"  kernel buffers: server Send-Q peak {res['server_sendq_peak_mib']} MiB, client "
           f"Recv-Q peak {res['client_recvq_peak_mib']} MiB; server sockets on the port after: "
           f"{states}, after the clients hung up: {states_hung_up}")
+    if probed:
+        print(f"  probe ({probed['command']}, a session that reads): alone "
+              f"{probed['baseline_ms']} ms; with the stalled sessions {probed['runs']} runs, "
+              f"p50 {probed['p50_ms']} ms, max {probed['max_ms']} ms (started at "
+              f"{probed['worst_started_s']}s); not OK {probed['not_ok']}"
+              + (f"; error {probed['error']}" if probed["error"] else "")
+              + (f"; runs over 1 s (start, seconds): {probed['slow_runs']}"
+                 if probed["slow_runs"] else ""))
     emit_json(res)
     sys.exit(0 if remaining == 0 else 1)
 

@@ -18,7 +18,9 @@ mod tokens;
 pub use accounts::NewAccountResult;
 pub use endpoints::{ClientEndpoints, Endpoint, Security, endpoints};
 pub use error::{AdminError, ErrorKind};
-pub use settings::{AccountSettings, DomainSettings, parse_count_limit, parse_size_limit};
+pub use settings::{
+    AccountSettings, DomainSettings, parse_count_limit, parse_date, parse_size_limit,
+};
 pub use tokens::TOKEN_PREFIX;
 
 use mailroom_store::Store;

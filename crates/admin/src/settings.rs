@@ -86,6 +86,18 @@ impl DomainSettings {
     }
 }
 
+/// YYYY-MM-DD (midnight UTC) or a full RFC 3339 time → Unix seconds.
+pub fn parse_date(text: &str) -> Result<i64> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(text.trim(), &Rfc3339) {
+        return Ok(t.unix_timestamp());
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format)
+        .map(|date| date.midnight().assume_utc().unix_timestamp())
+        .map_err(|_| AdminError::invalid("date", text, "use YYYY-MM-DD"))
+}
+
 /// "25GB", "500 MiB" → bytes; "none" → no limit.
 pub fn parse_size_limit(text: &str) -> Result<Option<u64>> {
     if text.trim().eq_ignore_ascii_case("none") {
@@ -168,5 +180,11 @@ mod tests {
             Some(None)
         );
         assert!(DomainSettings::parse(None, None, Some("soon")).is_err());
+        assert_eq!(parse_date("2026-11-25").unwrap(), 1_795_564_800);
+        assert_eq!(
+            parse_date("2026-11-25T01:00:00+01:00").unwrap(),
+            1_795_564_800
+        );
+        assert!(parse_date("25/11/2026").is_err());
     }
 }

@@ -115,12 +115,35 @@ impl Authenticator {
         if let Verdict::Refuse { delay } = self.throttle.check(peer, address) {
             return Err(AuthError::InvalidCredentials { delay });
         }
-        match self.verify(address, password).await? {
+        match self.verify(address, password, true).await? {
             Some(account) => {
                 // Only a login that goes through clears the address's failures: the right
                 // password for a disabled account, or one without this protocol, is still
                 // refused and must not reset the count for whoever is guessing from there.
                 let account = check_state(account, protocol)?;
+                self.throttle.success(peer, address);
+                Ok(account)
+            }
+            None => Err(self.failed(peer, address).await),
+        }
+    }
+
+    /// Signing in to the web pages (self-service, the web admin): the account's own password
+    /// only, never an app password (a device's secret must not be able to change the
+    /// password or make more of them), throttled like every other login; any enabled
+    /// account may, whatever protocols it has.
+    pub async fn authenticate_web(
+        &self,
+        address: &str,
+        password: &str,
+        peer: IpAddr,
+    ) -> Result<Account, AuthError> {
+        if let Verdict::Refuse { delay } = self.throttle.check(peer, address) {
+            return Err(AuthError::InvalidCredentials { delay });
+        }
+        match self.verify(address, password, false).await? {
+            Some(account) if !account.enabled => Err(AuthError::Disabled),
+            Some(account) => {
                 self.throttle.success(peer, address);
                 Ok(account)
             }
@@ -153,20 +176,29 @@ impl Authenticator {
         self.throttle.is_trusted(peer)
     }
 
-    /// The account if `password` is one of its app passwords or its password; `None` for a
-    /// wrong password or an unknown address.
-    async fn verify(&self, address: &str, password: &str) -> Result<Option<Account>, AuthError> {
+    /// The account if `password` is its password (or, with `app_passwords`, one of its app
+    /// passwords); `None` for a wrong password or an unknown address.
+    async fn verify(
+        &self,
+        address: &str,
+        password: &str,
+        app_passwords: bool,
+    ) -> Result<Option<Account>, AuthError> {
         let account = self.directory.account_by_address(address).await?;
-        if let Some(a) = &account {
+        if let Some(a) = &account
+            && app_passwords
+        {
             // App passwords first: one SHA-256 and a query, read fresh each time so a revoked
             // one stops working at once.
             let apps = self.directory.app_passwords(a.id).await?;
             if app_password::matches(password, apps.iter().map(|p| p.secret_hash.as_str())) {
                 return Ok(account);
             }
-            if self.cache.check(a.id, &a.password_hash, password) {
-                return Ok(account);
-            }
+        }
+        if let Some(a) = &account
+            && self.cache.check(a.id, &a.password_hash, password)
+        {
+            return Ok(account);
         }
         let hash = match &account {
             Some(a) => a.password_hash.clone(),

@@ -107,6 +107,20 @@ impl CertStore {
         Ok(TlsAcceptor::from(Arc::new(config)))
     }
 
+    /// `acceptor` offering `protocols` by ALPN (HTTP: "h2", "http/1.1"). Only for listeners
+    /// of that protocol: a server with ALPN set refuses clients that offer other names.
+    pub fn acceptor_with_alpn(
+        self: &Arc<Self>,
+        protocols: &[&[u8]],
+    ) -> Result<TlsAcceptor, TlsError> {
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_cert_resolver(self.clone());
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        Ok(TlsAcceptor::from(Arc::new(config)))
+    }
+
     fn snapshot(&self) -> Arc<CertSet> {
         self.current
             .read()

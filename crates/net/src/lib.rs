@@ -10,6 +10,7 @@ pub mod deflate;
 mod gate;
 mod rate;
 mod serve;
+pub mod stats;
 mod stream;
 mod tls;
 pub mod tls_client;

@@ -130,6 +130,7 @@ pub async fn serve<R, H, Fut>(
                     Err(reason) => {
                         // Running full is the operator's business; one address over its share
                         // is the client's, and a flood of those must not flood the log.
+                        crate::stats::refused(options.protocol);
                         match reason {
                             Refusal::Total => tracing::warn!(protocol = options.protocol, %peer, "connection refused: listener full"),
                             Refusal::PerAddress => tracing::info!(protocol = options.protocol, %peer, "connection refused: too many from this address"),
@@ -145,8 +146,10 @@ pub async fn serve<R, H, Fut>(
                 let tls = options.tls.clone();
                 let handshake_timeout = options.handshake_timeout;
                 let stop = stop_rx.clone();
+                let counted = crate::stats::OpenConnection::new(options.protocol);
                 sessions.spawn(
                     async move {
+                        let _counted = counted;
                         let Some(stream) = open_stream(tcp, &tls, handshake_timeout).await else {
                             return;
                         };

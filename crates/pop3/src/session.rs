@@ -398,6 +398,7 @@ impl Session {
         match error {
             e @ (AuthError::InvalidCredentials { .. } | AuthError::Disabled) => {
                 tracing::info!(peer = %self.peer, "pop3 login failed");
+                mailroom_net::stats::login("pop3", false);
                 tokio::time::sleep(e.delay()).await;
                 conn.queue(&err(Some(RespCode::Auth), "Invalid user name or password"));
             }
@@ -440,6 +441,7 @@ impl Session {
             Ok(maildrop) => {
                 let (count, size) = maildrop.stat();
                 tracing::info!(peer = %self.peer, user = %account.address, "pop3 login");
+                mailroom_net::stats::login("pop3", true);
                 self.state = State::Transaction(Box::new(maildrop));
                 conn.queue(&ok(&format!("Logged in, {count} messages ({size} octets)")));
             }

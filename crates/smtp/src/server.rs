@@ -28,6 +28,17 @@ pub enum Mode {
     Submission,
 }
 
+impl Mode {
+    /// The protocol's name in logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Lmtp => "lmtp",
+            Mode::Mx => "smtp",
+            Mode::Submission => "submission",
+        }
+    }
+}
+
 /// RFC 5321 §4.5.3.2 server timeouts.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -239,7 +250,7 @@ impl SmtpServer {
         // Open sessions run on to their end at shutdown: cutting one could lose a message
         // half stored.
         let Some(options) = ServeOptions::for_listener(
-            "smtp",
+            self.shared.mode.name(),
             implicit_tls,
             self.shared.tls.as_ref(),
             self.shared.config.timeouts.command,

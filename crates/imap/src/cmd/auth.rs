@@ -250,6 +250,7 @@ async fn log_in(
 async fn auth_failure(s: &mut Session, error: AuthError) -> ImapError {
     match error {
         AuthError::InvalidCredentials { delay } => {
+            mailroom_net::stats::login("imap", false);
             tokio::time::sleep(delay).await;
             failed(
                 s,
@@ -295,6 +296,7 @@ async fn enter(s: &mut Session, account: Account, text: &str) -> Result<Done, Im
         ));
     }
     tracing::info!(account = %account.address, "IMAP login");
+    mailroom_net::stats::login("imap", true);
     s.state = State::Authenticated(User {
         account,
         _slot: slot,

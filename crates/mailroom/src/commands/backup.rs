@@ -157,7 +157,7 @@ fn print_manifest(m: &Manifest) -> Result<(), super::OutputError> {
 /// is gone or empty gets its messages back in place; one that has mail now gets them in
 /// "Restored YYYY-MM-DD/<folder>", so nothing current is touched. An account that is gone is
 /// recreated with its password, quota and settings.
-async fn restore_account(
+pub(crate) async fn restore_account(
     store: &SqliteStore,
     reader: &BackupReader,
     address: &str,

@@ -13,6 +13,7 @@ mod quota;
 mod recover;
 pub(crate) mod serve;
 mod transfer;
+mod web;
 
 use crate::cli::Command;
 use crate::config::Config;

@@ -1,6 +1,6 @@
 use crate::cli::RecoverCommand;
 use crate::commands::{find_account, human};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use mailroom_store::{Recovery, RecoveryFilter, RecoveryId};
 use mailroom_store_sqlite::SqliteStore;
 use std::process::ExitCode;
@@ -80,16 +80,8 @@ pub async fn run(store: SqliteStore, cmd: RecoverCommand) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// YYYY-MM-DD (midnight UTC) or a full RFC 3339 time → Unix seconds.
 fn parse_date(text: &str) -> anyhow::Result<i64> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok(t.unix_timestamp());
-    }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(text, &format)
-        .with_context(|| format!("invalid date {text:?}: use YYYY-MM-DD"))?;
-    Ok(date.midnight().assume_utc().unix_timestamp())
+    Ok(mailroom_admin::parse_date(text)?)
 }
 
 fn format_time(unix: i64) -> String {

@@ -47,6 +47,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     })?;
     tracing::info!("TLS: {}", certs.summary());
     let tls = certs.acceptor()?;
+    let web_tls = certs.acceptor_with_alpn(&[b"h2", b"http/1.1"])?;
     // Registered before the listeners start, so a SIGHUP from then on reloads (and never
     // kills, SIGHUP's default) the server.
     let _reloader = reload_certificates_on_sighup(certs)?;
@@ -66,12 +67,13 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         ))
     });
     let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let secret = server_secret(&config.data_dir).context("the server secret")?;
     let auth = Authenticator::new(shared.clone())
         .with_throttle(
             config.auth.throttle()?,
             Arc::new(mailroom_store::SystemClock),
         )
-        .with_secret(&server_secret(&config.data_dir).context("the server secret")?);
+        .with_secret(&secret);
     // Lockouts from before this start stay in force.
     let restored = auth
         .restore_lockouts(store.now())
@@ -99,7 +101,18 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         )
         .await?,
     );
-    announce_unbuilt("http", &config.http);
+    open.extend(
+        start_http(
+            config,
+            &store,
+            auth.clone(),
+            web_tls,
+            secret.clone(),
+            &open,
+            &stopped,
+        )
+        .await?,
+    );
     // A config file without listener sections would otherwise give a server that says
     // "running" and can't be reached.
     anyhow::ensure!(
@@ -339,14 +352,70 @@ where
     Ok(open)
 }
 
-/// Protocols whose server is not part of this build yet: their listeners are accepted in the
-/// config (so one config works across versions) and reported, not bound.
-fn announce_unbuilt(protocol: &str, listeners: &Listeners) {
-    if !listeners.is_empty() {
-        tracing::warn!(
-            "[{protocol}] is configured but this build has no {protocol} server yet; ignoring it"
-        );
+/// The web side on `[http]`: autoconfig, the admin API, the web pages, metrics. What it tells
+/// mail programs comes from the mail listeners opened just before (`opened`, with the ports
+/// the system chose), on the configured hostname.
+#[allow(clippy::too_many_arguments)]
+async fn start_http(
+    config: &Config,
+    store: &SqliteStore,
+    auth: Authenticator,
+    tls: mailroom_net::TlsAcceptor,
+    secret: Vec<u8>,
+    opened: &[String],
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<String>> {
+    let section: &Listeners = &config.http;
+    if section.is_empty() {
+        return Ok(Vec::new());
     }
+    let mut endpoints = config.client_endpoints();
+    // Port 0 in the config: tell clients the port really bound.
+    let opened_in = |protocol: &str, tls: bool| -> Vec<String> {
+        let prefix = if tls {
+            format!("{protocol}+tls ")
+        } else {
+            format!("{protocol} ")
+        };
+        opened
+            .iter()
+            .filter_map(|o| o.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    };
+    let listed = |protocol: &str| {
+        mailroom_admin::endpoints(&opened_in(protocol, false), &opened_in(protocol, true))
+    };
+    endpoints.imap = listed("imap");
+    endpoints.pop3 = listed("pop3");
+    endpoints.submission = listed("submission");
+    let default_policy: Pop3Policy = config.pop3.policy.parse().context("[pop3] policy")?;
+    let http_config = mailroom_http::HttpConfig {
+        endpoints,
+        secret,
+        max_connections: config.limits.connections_total,
+        max_connections_per_ip: config.limits.connections_per_ip,
+        data_dir: Some(config.data_dir.clone()),
+        pop3_default: default_policy,
+        ..mailroom_http::HttpConfig::default()
+    };
+    let backups = Arc::new(crate::commands::web::StoreBackups {
+        store: store.clone(),
+        root: config.backup_dir(),
+        keep: config.backup.keep,
+    });
+    let admin = mailroom_admin::Admin::new(Arc::new(store.clone()));
+    let server = mailroom_http::HttpServer::new(admin, auth, Some(tls), http_config, Some(backups));
+    listen(
+        "http",
+        &section.listen,
+        &section.listen_tls,
+        stopped,
+        move |listener, tls, stop| {
+            let server = server.clone();
+            async move { server.serve(listener, tls, stop).await }
+        },
+    )
+    .await
 }
 
 /// 32 random bytes kept in `data_dir/server-secret` (created at first start, mode 0600): the

@@ -144,6 +144,7 @@ impl Session {
                     return Err(SmtpError::AccountBusy);
                 }
                 tracing::info!(peer = %self.peer, user = %account.address, "AUTH succeeded");
+                mailroom_net::stats::login("submission", true);
                 self.user = Some(User {
                     account: account.id,
                     address: account.address.to_lowercase(),
@@ -163,6 +164,7 @@ impl Session {
                 // Not the name the client typed: it may be a password sent in the wrong field
                 // (as in mailroom-auth's throttle). The peer is enough to follow a guesser.
                 tracing::info!(peer = %self.peer, "AUTH failed: {e}");
+                mailroom_net::stats::login("submission", false);
                 // The throttle's delay slows a guesser down; the answer is the same whatever
                 // the reason (no user enumeration).
                 let delay = e.delay();

@@ -101,6 +101,9 @@ impl Session {
         }
         content.extend_from_slice(&body);
         let outcomes = deliver(&self.shared.store, &tx.recipients, content).await;
+        if outcomes.iter().any(Result::is_ok) {
+            mailroom_net::stats::delivered(self.shared.mode.name());
+        }
         let sender = tx.from.address();
         let original = bounce::Original {
             sender: &sender,

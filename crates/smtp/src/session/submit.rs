@@ -105,6 +105,7 @@ impl Session {
             bounce::send(&self.shared, &original, &entries).await;
         }
         let text = format!("OK, queued as {}", tx.id);
+        mailroom_net::stats::delivered("submission");
         conn.queue(&Reply::new(250, "2.0.0", text).to_bytes());
         Ok(Flow::Continue)
     }
