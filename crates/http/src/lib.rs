@@ -14,4 +14,4 @@ mod session;
 mod state;
 
 pub use server::HttpServer;
-pub use state::{BackupInfo, Backups, HttpConfig};
+pub use state::{BackupInfo, Backups, Client, HttpConfig};

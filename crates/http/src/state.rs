@@ -83,9 +83,10 @@ pub(crate) struct AppState {
 }
 
 /// Who sent a request: the connection's address (or, behind a trusted proxy, the client it
-/// names in X-Forwarded-For) and whether the connection is TLS.
+/// names in X-Forwarded-For) and whether the connection is TLS. The server puts it in every
+/// request's extensions; tests of `HttpServer::router` add it themselves.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Client {
+pub struct Client {
     pub ip: IpAddr,
     pub tls: bool,
 }

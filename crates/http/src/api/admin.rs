@@ -1,12 +1,12 @@
 //! The administrators' endpoints.
 
 use super::views::*;
-use super::{ApiError, ApiResult, ApiState, require_admin};
+use super::{AdminAuth, ApiError, ApiResult, ApiState};
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mailroom_store::{QueueId, RecoveryFilter, RecoveryId};
@@ -56,8 +56,7 @@ fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn status(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers).await?;
+async fn status(state: ApiState, _auth: AdminAuth) -> ApiResult<Json<Value>> {
     let accounts = state.admin.accounts().await?;
     let domains = state.admin.domains().await?;
     let queue = state.admin.store().queued_messages().await?;
@@ -89,18 +88,16 @@ async fn status(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Value>> {
     })))
 }
 
-async fn domains(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Vec<DomainView>>> {
-    require_admin(&state, &headers).await?;
+async fn domains(state: ApiState, _auth: AdminAuth) -> ApiResult<Json<Vec<DomainView>>> {
     let list = state.admin.domains().await?;
     Ok(Json(list.iter().map(DomainView::from).collect()))
 }
 
 async fn add_domain(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Json(body): Json<NameBody>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     let domain = state.admin.add_domain(&body.name).await?;
     let dns: Vec<String> = state
         .admin
@@ -115,19 +112,17 @@ async fn add_domain(
 
 async fn domain(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(name): Path<String>,
 ) -> ApiResult<Json<DomainView>> {
-    require_admin(&state, &headers).await?;
     Ok(Json(DomainView::from(&state.admin.domain(&name).await?)))
 }
 
 async fn domain_dns(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Vec<String>>> {
-    require_admin(&state, &headers).await?;
     let domain = state.admin.domain(&name).await?;
     let records = state.admin.dns_records(&domain, &state.config.endpoints);
     Ok(Json(records.iter().map(ToString::to_string).collect()))
@@ -135,37 +130,33 @@ async fn domain_dns(
 
 async fn update_domain(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(name): Path<String>,
     Json(body): Json<DomainChanges>,
 ) -> ApiResult<Json<DomainView>> {
-    require_admin(&state, &headers).await?;
     let domain = state.admin.update_domain(&name, &body.settings()).await?;
     Ok(Json(DomainView::from(&domain)))
 }
 
 async fn remove_domain(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     state.admin.remove_domain(&name).await?;
     Ok(no_content())
 }
 
-async fn accounts(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Vec<AccountView>>> {
-    require_admin(&state, &headers).await?;
+async fn accounts(state: ApiState, _auth: AdminAuth) -> ApiResult<Json<Vec<AccountView>>> {
     let list = state.admin.accounts().await?;
     Ok(Json(list.iter().map(AccountView::from).collect()))
 }
 
 async fn add_account(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Json(body): Json<NewAccountBody>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     let settings = body.changes().settings()?;
     let made = state
         .admin
@@ -179,10 +170,9 @@ async fn add_account(
 
 async fn account(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
 ) -> ApiResult<Json<AccountView>> {
-    require_admin(&state, &headers).await?;
     Ok(Json(AccountView::from(
         &state.admin.account(&address).await?,
     )))
@@ -190,11 +180,10 @@ async fn account(
 
 async fn update_account(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
     Json(body): Json<AccountChanges>,
 ) -> ApiResult<Json<AccountView>> {
-    require_admin(&state, &headers).await?;
     let account = state
         .admin
         .update_account(&address, &body.settings()?)
@@ -204,21 +193,19 @@ async fn update_account(
 
 async fn remove_account(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     state.admin.remove_account(&address).await?;
     Ok(no_content())
 }
 
 async fn set_password(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
     body: Option<Json<PasswordBody>>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers).await?;
     let password = body.and_then(|Json(b)| b.password);
     let generated = state
         .admin
@@ -235,10 +222,9 @@ pub(super) fn app_password_views(list: &[mailroom_store::AppPassword]) -> Vec<Va
 
 async fn app_passwords(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
 ) -> ApiResult<Json<Vec<Value>>> {
-    require_admin(&state, &headers).await?;
     Ok(Json(app_password_views(
         &state.admin.app_passwords(&address).await?,
     )))
@@ -246,21 +232,19 @@ async fn app_passwords(
 
 async fn add_app_password(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
     Json(body): Json<NameBody>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     let secret = state.admin.add_app_password(&address, &body.name).await?;
     Ok(created(json!({"name": body.name, "secret": secret})))
 }
 
 async fn remove_app_password(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path((address, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     state.admin.remove_app_password(&address, &name).await?;
     Ok(no_content())
 }
@@ -278,11 +262,10 @@ pub(super) fn filter(q: &RecoverableQuery) -> ApiResult<RecoveryFilter> {
 
 async fn recoverable(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
     Query(q): Query<RecoverableQuery>,
 ) -> ApiResult<Json<Vec<RecoverableView>>> {
-    require_admin(&state, &headers).await?;
     let list = state.admin.recoverable(&address, filter(&q)?).await?;
     Ok(Json(list.iter().map(RecoverableView::from).collect()))
 }
@@ -317,16 +300,14 @@ pub(super) async fn restore_for(
 
 async fn restore(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(address): Path<String>,
     Json(body): Json<RestoreBody>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers).await?;
     restore_for(&state, &address, body).await
 }
 
-async fn aliases(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Vec<Value>>> {
-    require_admin(&state, &headers).await?;
+async fn aliases(state: ApiState, _auth: AdminAuth) -> ApiResult<Json<Vec<Value>>> {
     let list = state.admin.aliases().await?;
     Ok(Json(
         list.iter()
@@ -337,10 +318,9 @@ async fn aliases(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Vec<Valu
 
 async fn add_alias(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Json(body): Json<AliasBody>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     let account = state.admin.add_alias(&body.alias, &body.address).await?;
     Ok(created(
         json!({"alias": body.alias, "address": account.address}),
@@ -349,10 +329,9 @@ async fn add_alias(
 
 async fn remove_alias(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(alias): Path<String>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     state.admin.remove_alias(&alias).await?;
     Ok(no_content())
 }
@@ -374,24 +353,21 @@ fn backup_error(e: String) -> ApiError {
     }
 }
 
-async fn backups(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers).await?;
+async fn backups(state: ApiState, _auth: AdminAuth) -> ApiResult<Json<Value>> {
     let list = backups_of(&state)?.list().await.map_err(backup_error)?;
     Ok(Json(json!(list)))
 }
 
-async fn run_backup(state: ApiState, headers: HeaderMap) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
+async fn run_backup(state: ApiState, _auth: AdminAuth) -> ApiResult<Response> {
     let info = backups_of(&state)?.run().await.map_err(backup_error)?;
     Ok(created(json!(info)))
 }
 
 async fn verify_backup(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers).await?;
     let problems = backups_of(&state)?
         .verify(&id)
         .await
@@ -403,11 +379,10 @@ async fn verify_backup(
 
 async fn restore_backup(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(id): Path<String>,
     Json(body): Json<BackupRestoreBody>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers).await?;
     let restored = backups_of(&state)?
         .restore_account(&id, &body.account, body.folder.as_deref())
         .await
@@ -417,18 +392,16 @@ async fn restore_backup(
     ))
 }
 
-async fn queue(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Vec<QueuedView>>> {
-    require_admin(&state, &headers).await?;
+async fn queue(state: ApiState, _auth: AdminAuth) -> ApiResult<Json<Vec<QueuedView>>> {
     let list = state.admin.store().queued_messages().await?;
     Ok(Json(list.iter().map(QueuedView::from).collect()))
 }
 
 async fn retry_queued(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers).await?;
     let store = state.admin.store();
     let touched = store
         .retry_now(Some(QueueId(id)), crate::routes::now())
@@ -444,10 +417,9 @@ async fn retry_queued(
 
 async fn remove_queued(
     state: ApiState,
-    headers: HeaderMap,
+    _auth: AdminAuth,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers).await?;
     state
         .admin
         .store()

@@ -2,12 +2,12 @@
 
 use super::admin::{app_password_views, filter, restore_for};
 use super::views::*;
-use super::{ApiResult, ApiState, require_account};
+use super::{AccountAuth, ApiResult, ApiState};
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mailroom_admin::AccountSettings;
@@ -30,8 +30,7 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/me/restore", post(restore))
 }
 
-async fn me(state: ApiState, headers: HeaderMap) -> ApiResult<Json<AccountView>> {
-    let account = require_account(&state, &headers).await?;
+async fn me(AccountAuth(account): AccountAuth) -> ApiResult<Json<AccountView>> {
     Ok(Json(AccountView::from(&account)))
 }
 
@@ -45,10 +44,9 @@ struct MyChanges {
 /// A user may choose only what is theirs to choose: the POP3 policy.
 async fn update_me(
     state: ApiState,
-    headers: HeaderMap,
+    AccountAuth(account): AccountAuth,
     Json(body): Json<MyChanges>,
 ) -> ApiResult<Json<AccountView>> {
-    let account = require_account(&state, &headers).await?;
     let settings = AccountSettings::parse(None, None, None, body.pop3_policy.as_deref())?;
     let updated = state
         .admin
@@ -65,10 +63,9 @@ struct NewPassword {
 
 async fn password(
     state: ApiState,
-    headers: HeaderMap,
+    AccountAuth(account): AccountAuth,
     Json(body): Json<NewPassword>,
 ) -> ApiResult<Response> {
-    let account = require_account(&state, &headers).await?;
     state
         .admin
         .set_password(&account.address, Some(&body.password))
@@ -76,8 +73,10 @@ async fn password(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn app_passwords(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Vec<Value>>> {
-    let account = require_account(&state, &headers).await?;
+async fn app_passwords(
+    state: ApiState,
+    AccountAuth(account): AccountAuth,
+) -> ApiResult<Json<Vec<Value>>> {
     Ok(Json(app_password_views(
         &state.admin.app_passwords(&account.address).await?,
     )))
@@ -85,10 +84,9 @@ async fn app_passwords(state: ApiState, headers: HeaderMap) -> ApiResult<Json<Ve
 
 async fn add_app_password(
     state: ApiState,
-    headers: HeaderMap,
+    AccountAuth(account): AccountAuth,
     Json(body): Json<NameBody>,
 ) -> ApiResult<Response> {
-    let account = require_account(&state, &headers).await?;
     let secret = state
         .admin
         .add_app_password(&account.address, &body.name)
@@ -102,10 +100,9 @@ async fn add_app_password(
 
 async fn remove_app_password(
     state: ApiState,
-    headers: HeaderMap,
+    AccountAuth(account): AccountAuth,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    let account = require_account(&state, &headers).await?;
     state
         .admin
         .remove_app_password(&account.address, &name)
@@ -115,10 +112,9 @@ async fn remove_app_password(
 
 async fn recoverable(
     state: ApiState,
-    headers: HeaderMap,
+    AccountAuth(account): AccountAuth,
     Query(q): Query<RecoverableQuery>,
 ) -> ApiResult<Json<Vec<RecoverableView>>> {
-    let account = require_account(&state, &headers).await?;
     let list = state
         .admin
         .recoverable(&account.address, filter(&q)?)
@@ -128,9 +124,8 @@ async fn recoverable(
 
 async fn restore(
     state: ApiState,
-    headers: HeaderMap,
+    AccountAuth(account): AccountAuth,
     Json(body): Json<RestoreBody>,
 ) -> ApiResult<Json<Value>> {
-    let account = require_account(&state, &headers).await?;
     restore_for(&state, &account.address, body).await
 }

@@ -156,3 +156,36 @@ pub(crate) async fn require_account(state: &AppState, headers: &HeaderMap) -> Ap
 }
 
 pub(crate) type ApiState = Shared;
+
+/// An administrators' token, checked before anything else of the request is read (a body
+/// that doesn't parse is the caller's second problem, not the first).
+pub(crate) struct AdminAuth;
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        require_admin(state, &parts.headers)
+            .await
+            .map(|_| AdminAuth)
+    }
+}
+
+/// An account's own token and its account.
+pub(crate) struct AccountAuth(pub Account);
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for AccountAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        require_account(state, &parts.headers)
+            .await
+            .map(AccountAuth)
+    }
+}
