@@ -25,7 +25,48 @@ pub struct WriteCtx<'a> {
     pub events: Vec<MailboxEvent>,
 }
 
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Completion = Box<dyn FnOnce(Result<(), CommitFailure>) + Send>;
+
+/// Why a batch did not commit, handed to every job in it (so it must be `Clone`, which
+/// `StoreError` is not). A full disk stays recognisable: protocols answer it differently.
+#[derive(Clone, Debug)]
+enum CommitFailure {
+    StorageFull,
+    Database(String),
+}
+
+impl From<rusqlite::Error> for CommitFailure {
+    fn from(e: rusqlite::Error) -> Self {
+        db(e).into()
+    }
+}
+
+impl From<StoreError> for CommitFailure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::StorageFull => CommitFailure::StorageFull,
+            other => CommitFailure::Database(other.to_string()),
+        }
+    }
+}
+
+impl From<CommitFailure> for StoreError {
+    fn from(e: CommitFailure) -> Self {
+        match e {
+            CommitFailure::StorageFull => StoreError::StorageFull,
+            CommitFailure::Database(e) => StoreError::Database(e),
+        }
+    }
+}
+
+impl std::fmt::Display for CommitFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommitFailure::StorageFull => f.write_str("the disk is full"),
+            CommitFailure::Database(e) => f.write_str(e),
+        }
+    }
+}
 type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> (bool, Completion) + Send>;
 
 #[derive(Clone)]
@@ -62,7 +103,7 @@ impl Writer {
             let done: Completion = Box::new(move |commit| {
                 let outcome = match commit {
                     Ok(()) => result,
-                    Err(e) => Err(StoreError::Database(e)),
+                    Err(e) => Err(e.into()),
                 };
                 let _ = tx.send(outcome);
             });
@@ -95,12 +136,10 @@ fn run(
 fn run_batch(conn: &Connection, batch: Vec<Job>, bus: &ChangeBus, clock: &dyn Clock, origin: i64) {
     let mut completions = Vec::with_capacity(batch.len());
     let mut events = Vec::new();
-    let commit = (|| -> Result<(), String> {
-        conn.execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| e.to_string())?;
+    let commit = (|| -> Result<(), CommitFailure> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
         for job in batch {
-            conn.execute_batch("SAVEPOINT job")
-                .map_err(|e| e.to_string())?;
+            conn.execute_batch("SAVEPOINT job")?;
             let mut ctx = WriteCtx {
                 conn,
                 now: clock.now(),
@@ -120,17 +159,15 @@ fn run_batch(conn: &Connection, batch: Vec<Job>, bus: &ChangeBus, clock: &dyn Cl
             };
             if ok {
                 events.append(&mut ctx.events);
-                conn.execute_batch("RELEASE job")
-                    .map_err(|e| e.to_string())?;
+                conn.execute_batch("RELEASE job")?;
             } else {
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")
-                    .map_err(|e| e.to_string())?;
+                conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
             }
         }
         // One event per mailbox, recorded for other processes and published to this one.
         events = dedupe(std::mem::take(&mut events));
-        record_events(conn, &events, origin, clock.now()).map_err(|e| e.to_string())?;
-        conn.execute_batch("COMMIT").map_err(|e| e.to_string())
+        record_events(conn, &events, origin, clock.now())?;
+        Ok(conn.execute_batch("COMMIT")?)
     })();
     match &commit {
         Ok(()) => {

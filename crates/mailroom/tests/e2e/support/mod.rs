@@ -88,8 +88,12 @@ fn spawn_serve(config: &Path) -> (Child, HashMap<String, u16>) {
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        // After start-up nobody listens: the log goes to the test's output instead, shown
+        // when the test fails (spawned threads share the test's output capture).
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
+            if let Err(unheard) = tx.send(line) {
+                eprintln!("server: {}", unheard.0);
+            }
         }
     });
     let mut ports = HashMap::new();
@@ -166,12 +170,10 @@ impl Admin {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin)
-            .expect("write");
+        // A command that never reads its input may be gone before it is written.
+        if let Err(e) = child.stdin.take().expect("stdin").write_all(stdin) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write: {e}");
+        }
         child.wait_with_output().expect("wait")
     }
 
