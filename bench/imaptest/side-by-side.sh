@@ -82,6 +82,7 @@ data_dir = "$work/mailroom"
 [limits]
 connections_per_ip = 0
 commands_per_second = 0
+connections_per_user_ip = 0
 [imap]
 listen = ["127.0.0.1:$mr_imap"]
 max_connections_per_user = 0

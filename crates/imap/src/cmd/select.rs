@@ -66,10 +66,10 @@ pub(crate) async fn select(
         } else {
             // \Recent is a courtesy: a store that can't record it (a full disk) must not
             // keep the user from reading, and deleting, their mail.
-            match store
-                .claim_recent(mailbox.id, status.uid_next.saturating_sub(1))
-                .await
-            {
+            // Messages may have arrived between the status and the list: the claim covers
+            // everything in the view, or another session would see those as recent too.
+            let top = view.max_uid().max(status.uid_next.saturating_sub(1));
+            match store.claim_recent(mailbox.id, top).await {
                 Ok(told) => told,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot record recent messages");
