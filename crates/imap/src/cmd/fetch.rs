@@ -19,8 +19,9 @@ use std::num::{NonZeroU32, NonZeroU64};
 /// Metadata is read in batches so a `1:*` over a large mailbox doesn't hold it all at once.
 const META_BATCH: usize = 64;
 /// Bodies read from the store at once: the messages of a batch up to this many octets (at
-/// least one message), so large messages never pile up in memory.
-const BODY_BATCH_BYTES: u64 = 4 * 1024 * 1024;
+/// least one message), so large messages never pile up in memory: with a stalled client a
+/// session holds about this batch and two pieces of `STREAM_AFTER_BYTES`.
+const BODY_BATCH_BYTES: u64 = 1024 * 1024;
 /// Responses are handed to the connection once they carry this much body data, while the
 /// command goes on: a FETCH of every body streams in bounded pieces.
 const STREAM_AFTER_BYTES: u64 = 1024 * 1024;
