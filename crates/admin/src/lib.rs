@@ -8,6 +8,7 @@
 //! those front ends; `AdminError::kind` tells an HTTP front end which status to answer with.
 
 mod accounts;
+pub mod dns_check;
 mod domains;
 mod endpoints;
 mod error;

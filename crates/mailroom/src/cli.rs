@@ -225,6 +225,16 @@ pub enum DomainCommand {
         /// The domain, e.g. example.com.
         name: String,
     },
+    /// Looks each of those records up in DNS and says which are published, missing or
+    /// different; exits with status 1 while any needs attention.
+    Check {
+        /// The domain, e.g. example.com.
+        name: String,
+        /// Ask this name server (IP:PORT, e.g. the domain's own at 192.0.2.53:53) instead of
+        /// the system's resolver, which may still hold old answers in its cache.
+        #[arg(long, value_name = "IP:PORT")]
+        resolver: Option<std::net::SocketAddr>,
+    },
     /// Defaults for the domain: the quota new accounts get and how long deleted mail is kept.
     Set {
         /// The domain, e.g. example.com.

@@ -159,33 +159,9 @@ impl DnsRoute {
         timeout: Duration,
         retries: usize,
     ) -> Self {
-        let resolver = if servers.is_empty() {
-            // Without a server every lookup would fail anyway; say why once, as a temporary
-            // error, like a broken /etc/resolv.conf.
-            Err("no name servers configured".to_string())
-        } else {
-            let name_servers = servers
-                .iter()
-                .map(|server| {
-                    // UDP first; TCP is there for answers too large for UDP (RFC 7766 §5).
-                    let mut config = NameServerConfig::udp_and_tcp(server.ip());
-                    for connection in &mut config.connections {
-                        connection.port = server.port();
-                    }
-                    config
-                })
-                .collect();
-            let mut options = ResolverOpts::default();
-            options.timeout = timeout;
-            options.attempts = retries;
-            TokioResolver::builder_with_config(
-                ResolverConfig::from_name_servers(name_servers),
-                TokioRuntimeProvider::default(),
-            )
-            .with_options(options)
-            .build()
-            .map_err(|e| e.to_string())
-        };
+        // Without a server every lookup would fail anyway; say why once, as a temporary
+        // error, like a broken /etc/resolv.conf.
+        let resolver = resolver_with_nameservers(&servers, timeout, retries);
         DnsRoute {
             resolver: OnceLock::from(resolver),
         }
@@ -193,14 +169,51 @@ impl DnsRoute {
 
     fn resolver(&self) -> Result<&TokioResolver, RouteError> {
         self.resolver
-            .get_or_init(|| {
-                TokioResolver::builder_tokio()
-                    .and_then(|b| b.build())
-                    .map_err(|e| e.to_string())
-            })
+            .get_or_init(system_resolver)
             .as_ref()
             .map_err(|e| RouteError::Temporary(format!("DNS resolver unavailable: {e}")))
     }
+}
+
+/// A resolver asking exactly `servers` (UDP, TCP for long answers), waiting `timeout` per try
+/// and retrying `retries` times; an empty list is an error rather than a resolver that fails
+/// every lookup.
+pub fn resolver_with_nameservers(
+    servers: &[SocketAddr],
+    timeout: Duration,
+    retries: usize,
+) -> Result<TokioResolver, String> {
+    if servers.is_empty() {
+        return Err("no name servers configured".to_string());
+    }
+    let name_servers = servers
+        .iter()
+        .map(|server| {
+            // UDP first; TCP is there for answers too large for UDP (RFC 7766 §5).
+            let mut config = NameServerConfig::udp_and_tcp(server.ip());
+            for connection in &mut config.connections {
+                connection.port = server.port();
+            }
+            config
+        })
+        .collect();
+    let mut options = ResolverOpts::default();
+    options.timeout = timeout;
+    options.attempts = retries;
+    TokioResolver::builder_with_config(
+        ResolverConfig::from_name_servers(name_servers),
+        TokioRuntimeProvider::default(),
+    )
+    .with_options(options)
+    .build()
+    .map_err(|e| e.to_string())
+}
+
+/// The system's resolver (/etc/resolv.conf).
+pub fn system_resolver() -> Result<TokioResolver, String> {
+    TokioResolver::builder_tokio()
+        .and_then(|b| b.build())
+        .map_err(|e| e.to_string())
 }
 
 /// The hosts to try from a domain's MX records `(preference, exchange)`: best first, the

@@ -27,6 +27,10 @@ pub async fn run(
             print_dns(&admin, &domain, endpoints)?;
             warn_if_not_public(&endpoints.hostname, &domain.name);
         }
+        DomainCommand::Check { name, resolver } => {
+            let domain = admin.domain(&name).await?;
+            return check_dns(&admin, &domain, endpoints, resolver).await;
+        }
         DomainCommand::List => {
             for domain in admin.domains().await? {
                 say!("{}", describe(&domain));
@@ -96,6 +100,57 @@ fn print_dns(
         say!("{record}");
     }
     Ok(())
+}
+
+/// Each record with its state; exit status 1 while any is missing or different.
+async fn check_dns(
+    admin: &Admin,
+    domain: &Domain,
+    endpoints: &ClientEndpoints,
+    resolver: Option<std::net::SocketAddr>,
+) -> anyhow::Result<ExitCode> {
+    use mailroom_admin::dns_check::{Finding, check_records};
+    use mailroom_outbound::mx::{resolver_with_nameservers, system_resolver};
+    let resolver = match resolver {
+        Some(server) => resolver_with_nameservers(&[server], std::time::Duration::from_secs(5), 1),
+        None => system_resolver(),
+    }
+    .map_err(|e| anyhow::anyhow!("no DNS resolver: {e}"))?;
+    let records = admin.dns_records(domain, endpoints);
+    let total = records.len();
+    let checked = check_records(&resolver, &endpoints.hostname, records).await;
+    let mut attention = 0;
+    for c in &checked {
+        let state = match &c.finding {
+            Finding::Ok => "ok",
+            Finding::Missing => "missing",
+            Finding::Differs(_) => "differs",
+            Finding::Unknown(_) => "unknown",
+        };
+        say!("{state:<8} {}", c.record);
+        match &c.finding {
+            Finding::Ok => continue,
+            Finding::Differs(found) => {
+                for value in found {
+                    say!("         found: {value}");
+                }
+            }
+            Finding::Unknown(why) => say!("         lookup failed: {why}"),
+            Finding::Missing => {}
+        }
+        attention += 1;
+    }
+    if attention == 0 {
+        say!("all {total} records of {} are published", domain.name);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        say!(
+            "{attention} of {total} records of {} need attention (`mailroom domain dns {}` prints them to publish)",
+            domain.name,
+            domain.name
+        );
+        Ok(ExitCode::from(1))
+    }
 }
 
 fn describe(d: &Domain) -> String {
