@@ -2,7 +2,7 @@
 //! `pages`.
 
 use crate::autoconfig;
-use crate::state::AppState;
+use crate::state::{AppState, Client};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -44,19 +44,24 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 }
 
 /// The client a trusted proxy names (the last X-Forwarded-For hop it added).
-pub(crate) fn forwarded_for(req: &Request, peer: IpAddr, auth: &Authenticator) -> Option<IpAddr> {
+pub(crate) fn forwarded_client(
+    req: &Request,
+    peer: IpAddr,
+    auth: &Authenticator,
+) -> Option<Client> {
     if !auth.is_trusted(peer) {
         return None;
     }
-    req.headers()
-        .get("x-forwarded-for")?
-        .to_str()
-        .ok()?
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    // The proxy appends the address it saw last; earlier entries are the client's own claims.
+    let ip = header("x-forwarded-for")?
         .rsplit(',')
         .next()?
         .trim()
         .parse()
-        .ok()
+        .ok()?;
+    let tls = header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    Some(Client { ip, tls })
 }
 
 /// 200 while the store answers.

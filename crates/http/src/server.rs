@@ -103,9 +103,9 @@ impl HttpServer {
                 .clone()
                 .map_request(move |req: hyper::Request<hyper::body::Incoming>| {
                     let mut req = req.map(axum::body::Body::new);
-                    let ip =
-                        crate::routes::forwarded_for(&req, peer.ip(), &auth).unwrap_or(peer.ip());
-                    req.extensions_mut().insert(Client { ip, tls });
+                    let client = crate::routes::forwarded_client(&req, peer.ip(), &auth)
+                        .unwrap_or(Client { ip: peer.ip(), tls });
+                    req.extensions_mut().insert(client);
                     req
                 });
         let service = hyper_util::service::TowerToHyperService::new(service);

@@ -90,3 +90,11 @@ pub struct Client {
     pub ip: IpAddr,
     pub tls: bool,
 }
+
+impl Client {
+    /// Passwords and tokens travel only over TLS, or from this machine, as for IMAP, POP3
+    /// and submission: a plain-HTTP sign-in from elsewhere would put them on the wire.
+    pub fn may_send_secrets(&self) -> bool {
+        self.tls || self.ip.to_canonical().is_loopback()
+    }
+}

@@ -19,6 +19,9 @@ struct Web {
     store: SqliteStore,
     admin: Admin,
     router: axum::Router,
+    /// The same server as seen by plain HTTP from another machine, and from this one.
+    plain_remote: axum::Router,
+    plain_local: axum::Router,
     ops: String,
     bob: String,
 }
@@ -74,15 +77,22 @@ async fn web() -> Web {
         config,
         None,
     );
-    let router = server.router().layer(axum::Extension(Client {
-        ip: "192.0.2.10".parse().unwrap(),
-        tls: true,
-    }));
+    let seen_as = |ip: &str, tls: bool| {
+        server.router().layer(axum::Extension(Client {
+            ip: ip.parse().unwrap(),
+            tls,
+        }))
+    };
+    let router = seen_as("192.0.2.10", true);
+    let plain_remote = seen_as("192.0.2.10", false);
+    let plain_local = seen_as("127.0.0.1", false);
     Web {
         _dir: dir,
         store,
         admin,
         router,
+        plain_remote,
+        plain_local,
         ops,
         bob,
     }
@@ -102,15 +112,7 @@ impl Answer {
 
 impl Web {
     async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        send_to(&self.router, request).await
     }
 
     async fn get(&self, uri: &str) -> Answer {
@@ -139,6 +141,18 @@ impl Web {
             None => Body::empty(),
         };
         self.send(request.body(body).unwrap()).await
+    }
+}
+
+async fn send_to(router: &axum::Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 
@@ -829,4 +843,53 @@ impl ForTest for SqliteStore {
         use mailroom_store::Directory;
         self.account_by_address(address).await.unwrap().unwrap()
     }
+}
+
+#[tokio::test]
+async fn secrets_travel_only_encrypted_or_from_this_machine() {
+    let w = web().await;
+    let with_token = || {
+        Request::get("/api/v1/domains")
+            .header(header::AUTHORIZATION, format!("Bearer {}", w.ops))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let sign_in = || {
+        form(
+            "/login",
+            None,
+            "address=ann@example.com&password=ann+password",
+        )
+    };
+    let refused = send_to(&w.plain_remote, with_token()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("HTTPS"), "{}", refused.body);
+    let page = send_to(&w.plain_remote, sign_in()).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("Sign in over HTTPS"), "{}", page.body);
+    assert!(page.headers.get(header::SET_COOKIE).is_none());
+    // Autoconfig carries no secret: plain HTTP is how Thunderbird asks first.
+    let autoconfig = send_to(
+        &w.plain_remote,
+        Request::get("/mail/config-v1.1.xml?emailaddress=bob@example.com")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(autoconfig.status, StatusCode::OK);
+    // From this machine (a proxy or curl on the host) plain HTTP is fine, as for IMAP.
+    assert_eq!(
+        send_to(&w.plain_local, with_token()).await.status,
+        StatusCode::OK
+    );
+    let local = send_to(&w.plain_local, sign_in()).await;
+    let cookie = local.headers.get(header::SET_COOKIE).expect("a session");
+    assert!(
+        !cookie.to_str().unwrap().contains("Secure"),
+        "a cookie over plain HTTP can't be Secure"
+    );
+    assert_eq!(
+        send_to(&w.router, with_token()).await.status,
+        StatusCode::OK
+    );
 }

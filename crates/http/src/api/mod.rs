@@ -8,7 +8,7 @@ mod me;
 mod views;
 
 use crate::routes::Shared;
-use crate::state::AppState;
+use crate::state::{AppState, Client};
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -53,6 +53,14 @@ impl ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "a valid bearer token is required (mailroom api-token add NAME)",
+        )
+    }
+
+    /// A token sent in the clear from another machine: refused, however valid.
+    fn needs_tls() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "tokens are accepted over HTTPS only (or from this machine)",
         )
     }
 
@@ -157,6 +165,13 @@ pub(crate) async fn require_account(state: &AppState, headers: &HeaderMap) -> Ap
 
 pub(crate) type ApiState = Shared;
 
+fn refuse_plaintext(parts: &axum::http::request::Parts) -> ApiResult<()> {
+    match parts.extensions.get::<Client>() {
+        Some(client) if !client.may_send_secrets() => Err(ApiError::needs_tls()),
+        _ => Ok(()),
+    }
+}
+
 /// An administrators' token, checked before anything else of the request is read (a body
 /// that doesn't parse is the caller's second problem, not the first).
 pub(crate) struct AdminAuth;
@@ -168,6 +183,7 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for AdminAuth {
         parts: &mut axum::http::request::Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
+        refuse_plaintext(parts)?;
         require_admin(state, &parts.headers)
             .await
             .map(|_| AdminAuth)
@@ -184,6 +200,7 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for AccountAuth {
         parts: &mut axum::http::request::Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
+        refuse_plaintext(parts)?;
         require_account(state, &parts.headers)
             .await
             .map(AccountAuth)

@@ -269,6 +269,17 @@ async fn login(
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    if !client.may_send_secrets() {
+        let mut response = page(&LoginPage {
+            frame: login_frame(Some(
+                "Sign in over HTTPS: this connection is not encrypted, and your password would cross the network readable.".into(),
+            )),
+            next,
+            address: form.address,
+        });
+        *response.status_mut() = StatusCode::FORBIDDEN;
+        return response;
+    }
     match state
         .auth
         .authenticate_web(form.address.trim(), &form.password, client.ip)
