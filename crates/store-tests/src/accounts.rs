@@ -222,3 +222,78 @@ pub async fn domain_defaults_and_retention(f: &Fixture) {
         Err(StoreError::NotFound(_))
     ));
 }
+
+pub async fn api_tokens_are_found_by_hash_and_revoked(f: &Fixture) {
+    use mailroom_store::ApiToken;
+    let s = &f.store;
+    let admins = ApiToken {
+        name: "provisioning".into(),
+        secret_hash: "hash-a".into(),
+        account: None,
+        created_at: f.clock_now(),
+    };
+    let own = ApiToken {
+        name: "alice-phone".into(),
+        secret_hash: "hash-b".into(),
+        account: Some(f.alice),
+        created_at: f.clock_now(),
+    };
+    s.add_api_token(admins.clone()).await.unwrap();
+    s.add_api_token(own.clone()).await.unwrap();
+    let same_name = ApiToken {
+        secret_hash: "hash-c".into(),
+        ..admins.clone()
+    };
+    assert!(matches!(
+        s.add_api_token(same_name).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert_eq!(s.api_token_by_hash("hash-a").await.unwrap(), Some(admins));
+    assert_eq!(s.api_token_by_hash("hash-b").await.unwrap(), Some(own));
+    assert_eq!(s.api_token_by_hash("hash-c").await.unwrap(), None);
+    assert_eq!(s.api_tokens().await.unwrap().len(), 2);
+
+    s.remove_api_token("provisioning").await.unwrap();
+    assert_eq!(s.api_token_by_hash("hash-a").await.unwrap(), None);
+    assert!(matches!(
+        s.remove_api_token("provisioning").await,
+        Err(StoreError::NotFound(_))
+    ));
+    // An account's own token goes with the account.
+    s.remove_account(f.alice).await.unwrap();
+    assert_eq!(s.api_token_by_hash("hash-b").await.unwrap(), None);
+    assert!(s.api_tokens().await.unwrap().is_empty());
+}
+
+pub async fn lockouts_last_until_they_expire(f: &Fixture) {
+    use mailroom_store::Lockout;
+    let s = &f.store;
+    let now = f.clock_now();
+    let lockout = |key: &[u8], until: i64| Lockout {
+        key: key.to_vec(),
+        until: now + until,
+        detail: b"10 failures".to_vec(),
+    };
+    s.save_lockout(lockout(b"ip:192.0.2.1", 1_000))
+        .await
+        .unwrap();
+    s.save_lockout(lockout(b"ip:192.0.2.2", 2_000))
+        .await
+        .unwrap();
+    // Saving the same key again replaces it.
+    s.save_lockout(lockout(b"ip:192.0.2.1", 3_000))
+        .await
+        .unwrap();
+    let mut active = s.active_lockouts(now + 1_500).await.unwrap();
+    active.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        active,
+        [
+            lockout(b"ip:192.0.2.1", 3_000),
+            lockout(b"ip:192.0.2.2", 2_000)
+        ]
+    );
+    let active = s.active_lockouts(now + 2_500).await.unwrap();
+    assert_eq!(active, [lockout(b"ip:192.0.2.1", 3_000)]);
+    assert!(s.active_lockouts(now + 3_000).await.unwrap().is_empty());
+}

@@ -32,6 +32,8 @@ macro_rules! conformance_tests {
             accounts::removing_an_account_releases_its_blobs,
             accounts::leases_exclude_other_holders_until_expiry,
             accounts::domain_defaults_and_retention,
+            accounts::api_tokens_are_found_by_hash_and_revoked,
+            accounts::lockouts_last_until_they_expire,
             mailboxes::rename_keeps_identity_uidvalidity_and_uids,
             mailboxes::rename_inbox_moves_its_messages,
             mailboxes::recreated_mailbox_gets_new_uidvalidity,
