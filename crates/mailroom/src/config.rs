@@ -94,6 +94,7 @@ impl Config {
         (config.smtp.listen, config.smtp.listen_tls) = on("2525", &[]);
         (config.submission.listen, config.submission.listen_tls) = on("1587", &["1465"]);
         (config.lmtp.listen, config.lmtp.listen_tls) = on("2424", &[]);
+        (config.http.listen, config.http.listen_tls) = on("8080", &["8443"]);
         config
     }
 
