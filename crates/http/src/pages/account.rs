@@ -164,7 +164,7 @@ async fn change_password(
         .await
     {
         // The session was sealed with the old password: sign in again with the new one.
-        Ok(_) => Redirect::to("/login?next=/account").into_response(),
+        Ok(_) => Redirect::to("/login?next=/account&notice=password").into_response(),
         Err(e) => render_overview(&state, &s, None, Some(e.to_string()), None).await,
     }
 }

@@ -146,11 +146,11 @@ pub(crate) async fn signed_in_admin(
 ) -> Result<SessionWithKey, Response> {
     let s = signed_in(state, headers, here).await?;
     if !s.account.admin {
-        return Err((
-            StatusCode::FORBIDDEN,
-            Html("<p>This page is for administrators. <a href=\"/account\">Your account</a></p>"),
-        )
-            .into_response());
+        let mut refused = page(&Refused {
+            frame: s.frame("Administrators only"),
+        });
+        *refused.status_mut() = StatusCode::FORBIDDEN;
+        return Err(refused);
     }
     Ok(s)
 }
@@ -217,6 +217,12 @@ pub(crate) fn date(unix: i64) -> String {
 }
 
 #[derive(Template)]
+#[template(path = "refused.html")]
+struct Refused {
+    frame: Frame,
+}
+
+#[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
     frame: Frame,
@@ -227,6 +233,7 @@ struct LoginPage {
 #[derive(serde::Deserialize, Default)]
 struct NextQuery {
     next: Option<String>,
+    notice: Option<String>,
 }
 
 /// Only paths of this site: a sign-in link can't send anyone elsewhere.
@@ -248,8 +255,13 @@ fn login_frame(error: Option<String>) -> Frame {
 }
 
 async fn login_page(Query(q): Query<NextQuery>) -> Response {
+    let mut frame = login_frame(None);
+    // After a password change every session has ended: say why the user is here again.
+    if q.notice.as_deref() == Some("password") {
+        frame.notice = Some("Your password was changed. Sign in with the new one.".into());
+    }
     page(&LoginPage {
-        frame: login_frame(None),
+        frame,
         next: safe_next(q.next.as_deref()),
         address: String::new(),
     })

@@ -436,8 +436,10 @@ def user_flow(b, args):
 
     step("user: the admin pages are closed to a user")
     b.open("/admin/accounts")
-    body = b.driver.find_element(By.TAG_NAME, "body").text
-    b.check("This page is for administrators." in body, f"a user on /admin: {body}")
+    b.expect_page("/admin/accounts", "Administrators only")
+    body = b.main_text()
+    b.check("This page is for the server's administrators" in body and user in body,
+            f"a user on /admin: {body}")
     b.shot("admin-refused")
     b.click_link("Your account")
     b.expect_page("/account", "My account")
@@ -459,7 +461,9 @@ def user_flow(b, args):
     b.fill("again", new_password)
     b.submit(b.driver.find_element(By.CSS_SELECTOR, "form[action='/account/password'] button"))
     # The session was sealed with the old password: the user signs in again.
-    b.expect_page("/login?next=/account", "Sign in")
+    b.expect_page("/login?next=/account&notice=password", "Sign in")
+    b.check(b.notice() == "Your password was changed. Sign in with the new one.",
+            f"the sign-in page says why: {b.notice()!r}")
     b.shot("login-after-password-change")
     refusal = imap_login(args, user, args.user_password)
     b.check(isinstance(refusal, str) and "AUTHENTICATIONFAILED" in refusal,
