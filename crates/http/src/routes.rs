@@ -33,6 +33,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/Autodiscover/Autodiscover.json/v1.0/{address}",
             get(autodiscover_json_path),
         )
+        .route("/.well-known/acme-challenge/{token}", get(acme_challenge))
         .nest("/api/v1", crate::api::router())
         .merge(crate::pages::router())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
@@ -62,6 +63,22 @@ pub(crate) fn forwarded_client(
         .ok()?;
     let tls = header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
     Some(Client { ip, tls })
+}
+
+/// RFC 8555 §8.3: the key authorization of a challenge in progress, as the CA fetches it
+/// (over plain HTTP, port 80).
+async fn acme_challenge(State(state): Shared, Path(token): Path<String>) -> Response {
+    match state.config.acme.as_ref().and_then(|c| c.answer(&token)) {
+        Some(answer) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )],
+            answer,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such challenge\n").into_response(),
+    }
 }
 
 /// 200 while the store answers.

@@ -28,6 +28,8 @@ pub struct HttpConfig {
     pub data_dir: Option<std::path::PathBuf>,
     /// What POP3 does with downloaded mail for accounts without a policy of their own.
     pub pop3_default: mailroom_store::Pop3Policy,
+    /// ACME HTTP-01 challenges in progress, answered at `/.well-known/acme-challenge/`.
+    pub acme: Option<mailroom_net::acme::Challenges>,
 }
 
 impl Default for HttpConfig {
@@ -43,6 +45,7 @@ impl Default for HttpConfig {
             version: env!("CARGO_PKG_VERSION"),
             data_dir: None,
             pop3_default: mailroom_store::Pop3Policy::LeaveOnServer,
+            acme: None,
         }
     }
 }

@@ -132,7 +132,21 @@ pub struct TlsConfig {
     /// `<name>/fullchain.pem` + `<name>/privkey.pem`; each also serves `*.<name>`. Re-read
     /// on SIGHUP, with the default pair.
     pub certs_dir: Option<PathBuf>,
+    /// Certificates from an ACME CA (Let's Encrypt unless `acme_directory` says otherwise)
+    /// for `hostname` and each domain's autoconfig/autodiscover names, by HTTP-01 on the
+    /// `[http]` listener (which must be reachable on port 80 under those names), renewed 30
+    /// days before they end and served without a restart.
+    pub acme: bool,
+    /// Contact addresses for the CA's notices, e.g. ["mailto:postmaster@example.com"].
+    pub acme_contact: Vec<String>,
+    /// The CA's directory URL; default Let's Encrypt's production directory.
+    pub acme_directory: Option<String>,
+    /// A PEM root certificate to trust for the CA's own HTTPS (a private or test CA).
+    pub acme_ca: Option<PathBuf>,
 }
+
+/// Let's Encrypt's production directory (RFC 8555 §7.1.1).
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
 /// Limits on connections and on what one connection may do.
 #[derive(Debug, Clone, Deserialize)]

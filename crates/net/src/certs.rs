@@ -31,6 +31,9 @@ pub struct CertSources {
     pub default: Option<TlsFiles>,
     /// Per-name certificates (see the module documentation); None: the default only.
     pub certs_dir: Option<PathBuf>,
+    /// Certificates issued by ACME, in the `<name>.crt` layout; `certs_dir` wins for a name
+    /// in both. The one for `hostname` is the default when no default is configured.
+    pub acme_dir: Option<PathBuf>,
     /// Where a self-signed default is kept (created at first start).
     pub self_signed_dir: PathBuf,
     /// The name a self-signed default is made for.
@@ -168,11 +171,6 @@ impl CertSet {
 }
 
 fn load_set(sources: &CertSources, provider: &CryptoProvider) -> Result<CertSet, TlsError> {
-    let default_files = match &sources.default {
-        Some(files) => files.clone(),
-        None => self_signed(&sources.self_signed_dir, &sources.hostname)?,
-    };
-    let default = load_pair(&default_files, provider)?;
     let mut named = BTreeMap::new();
     if let Some(dir) = &sources.certs_dir {
         for (name, files) in scan_dir(dir)? {
@@ -185,6 +183,24 @@ fn load_set(sources: &CertSources, provider: &CryptoProvider) -> Result<CertSet,
             }
         }
     }
+    let mut acme_default = None;
+    if let Some(dir) = sources.acme_dir.as_ref().filter(|d| d.is_dir()) {
+        let hostname = sources.hostname.to_ascii_lowercase();
+        for (name, files) in scan_dir(dir)? {
+            if name == hostname {
+                acme_default = Some(files.clone());
+            }
+            if let std::collections::btree_map::Entry::Vacant(slot) = named.entry(name) {
+                slot.insert(load_pair(&files, provider)?);
+            }
+        }
+    }
+    let default_files = match (&sources.default, acme_default) {
+        (Some(files), _) => files.clone(),
+        (None, Some(issued)) => issued,
+        (None, None) => self_signed(&sources.self_signed_dir, &sources.hostname)?,
+    };
+    let default = load_pair(&default_files, provider)?;
     Ok(CertSet {
         default: Arc::new(default),
         named: named.into_iter().map(|(n, k)| (n, Arc::new(k))).collect(),

@@ -4,6 +4,7 @@
 //! [`Connection`] type every protocol reads and writes through (server and client side); and
 //! the client side of opportunistic TLS ([`tls_client`]).
 
+pub mod acme;
 mod certs;
 mod conn;
 pub mod deflate;

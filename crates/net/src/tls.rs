@@ -46,6 +46,7 @@ pub fn load_or_create_tls(
     CertStore::open(CertSources {
         default: configured.cloned(),
         certs_dir: None,
+        acme_dir: None,
         self_signed_dir: dir.to_path_buf(),
         hostname: hostname.to_string(),
     })?
@@ -132,7 +133,7 @@ fn still_good(pem: &[u8], hostname: &str, now: time::OffsetDateTime) -> Result<(
 }
 
 /// Writes a file readable by its owner only (a private key).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -53,6 +53,7 @@ fn setup() -> Setup {
             key: root.join("default.key"),
         }),
         certs_dir: Some(certs),
+        acme_dir: None,
         self_signed_dir: root.join("self"),
         hostname: "unused.test".into(),
     })

@@ -1,6 +1,7 @@
 //! One module per admin command; each returns the process exit code.
 
 mod account;
+mod acme;
 mod alias;
 mod api_token;
 pub(crate) mod backup;

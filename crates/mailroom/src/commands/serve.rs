@@ -42,15 +42,18 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     let certs = CertStore::open(CertSources {
         default: tls_files,
         certs_dir: config.tls.certs_dir.clone(),
+        acme_dir: crate::commands::acme::cert_dir(config),
         self_signed_dir: config.data_dir.join("tls"),
         hostname: config.hostname.clone(),
     })?;
     tracing::info!("TLS: {}", certs.summary());
+    let acme_challenges = mailroom_net::acme::Challenges::default();
+    let acme = crate::commands::acme::client(config, acme_challenges.clone())?;
     let tls = certs.acceptor()?;
     let web_tls = certs.acceptor_with_alpn(&[b"h2", b"http/1.1"])?;
     // Registered before the listeners start, so a SIGHUP from then on reloads (and never
     // kills, SIGHUP's default) the server.
-    let _reloader = reload_certificates_on_sighup(certs)?;
+    let _reloader = reload_certificates_on_sighup(certs.clone())?;
     if demo {
         ensure_demo_account(&store).await?;
     }
@@ -109,6 +112,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
             auth.clone(),
             web_tls,
             secret.clone(),
+            acme.is_some().then_some(acme_challenges),
             &open,
             &stopped,
         )
@@ -121,6 +125,15 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
         "the configuration opens no listeners: add e.g. [imap] listen = [\"0.0.0.0:143\"] \
          (every section is in mailroom.example.toml)"
     );
+    // Only now: the CA checks the names on the [http] listener opened just above.
+    let _acme = acme.map(|client| {
+        tokio::spawn(crate::commands::acme::keep_certificates(
+            client,
+            shared.clone(),
+            certs.clone(),
+            config.hostname.clone(),
+        ))
+    });
     tracing::info!(
         data_dir = %config.data_dir.display(),
         "mailroom is running: {}",
@@ -363,6 +376,7 @@ async fn start_http(
     auth: Authenticator,
     tls: mailroom_net::TlsAcceptor,
     secret: Vec<u8>,
+    acme: Option<mailroom_net::acme::Challenges>,
     opened: &[String],
     stopped: &watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<String>> {
@@ -397,6 +411,7 @@ async fn start_http(
         max_connections_per_ip: config.limits.connections_per_ip,
         data_dir: Some(config.data_dir.clone()),
         pop3_default: default_policy,
+        acme,
         ..mailroom_http::HttpConfig::default()
     };
     let backups = Arc::new(crate::commands::web::StoreBackups {

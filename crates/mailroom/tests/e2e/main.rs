@@ -4,6 +4,7 @@
 
 mod support;
 
+mod acme;
 mod app_passwords;
 mod backup;
 mod brute_force;

@@ -2,6 +2,8 @@
 //! listeners on ports the OS picks (read back from the server's log), admin commands run
 //! through the real binary.
 
+pub mod dns;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
