@@ -15,6 +15,21 @@ use mailroom_admin::{AccountSettings, ClientEndpoints, Security};
 use mailroom_store::{Account, RecoveryFilter, RecoveryId};
 use std::sync::Arc;
 
+/// A form's POST from a signed-in user: the session, with the form's CSRF token checked;
+/// otherwise the answer (the sign-in page, or 403 for a stale form).
+macro_rules! form_session {
+    ($state:expr, $headers:expr, $here:expr, $csrf:expr) => {{
+        let s = match signed_in(&$state, &$headers, $here).await {
+            Ok(s) => s,
+            Err(to_login) => return to_login,
+        };
+        if let Some(refused) = s.check(&$csrf) {
+            return refused;
+        }
+        s
+    }};
+}
+
 pub(super) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/account", get(overview))
@@ -134,13 +149,7 @@ async fn change_password(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let s = match signed_in(&state, &headers, "/account").await {
-        Ok(s) => s,
-        Err(to_login) => return to_login,
-    };
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = form_session!(state, headers, "/account", form.csrf);
     let problem = if form.new != form.again {
         Some("The new passwords differ.".to_string())
     } else if form.new.chars().count() < 8 {
@@ -180,13 +189,7 @@ async fn pop3_policy(
     headers: HeaderMap,
     Form(form): Form<PolicyForm>,
 ) -> Response {
-    let s = match signed_in(&state, &headers, "/account").await {
-        Ok(s) => s,
-        Err(to_login) => return to_login,
-    };
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = form_session!(state, headers, "/account", form.csrf);
     let result = match AccountSettings::parse(None, None, None, Some(&form.policy)) {
         Ok(settings) => {
             state
@@ -213,13 +216,7 @@ async fn add_app_password(
     headers: HeaderMap,
     Form(form): Form<NameForm>,
 ) -> Response {
-    let s = match signed_in(&state, &headers, "/account").await {
-        Ok(s) => s,
-        Err(to_login) => return to_login,
-    };
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = form_session!(state, headers, "/account", form.csrf);
     match state
         .admin
         .add_app_password(&s.account.address, &form.name)
@@ -236,13 +233,7 @@ async fn remove_app_password(
     headers: HeaderMap,
     Form(form): Form<NameForm>,
 ) -> Response {
-    let s = match signed_in(&state, &headers, "/account").await {
-        Ok(s) => s,
-        Err(to_login) => return to_login,
-    };
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = form_session!(state, headers, "/account", form.csrf);
     match state
         .admin
         .remove_app_password(&s.account.address, &form.name)
@@ -357,13 +348,7 @@ async fn profile_with_password(
     headers: HeaderMap,
     Form(form): Form<DeviceForm>,
 ) -> Response {
-    let s = match signed_in(&state, &headers, "/account/setup").await {
-        Ok(s) => s,
-        Err(to_login) => return to_login,
-    };
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = form_session!(state, headers, "/account/setup", form.csrf);
     let name = format!(
         "{} profile {}",
         form.device.trim(),

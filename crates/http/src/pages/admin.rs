@@ -44,6 +44,14 @@ macro_rules! admin_session {
             Err(refused) => return refused,
         }
     };
+    // A form's POST: also its CSRF token.
+    ($state:expr, $headers:expr, $here:expr, $csrf:expr) => {{
+        let s = admin_session!($state, $headers, $here);
+        if let Some(refused) = s.check(&$csrf) {
+            return refused;
+        }
+        s
+    }};
 }
 
 #[derive(Template)]
@@ -145,10 +153,7 @@ async fn add_domain(
     headers: HeaderMap,
     Form(form): Form<NameForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/domains");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/domains", form.csrf);
     match state.admin.add_domain(&form.name).await {
         Ok(d) => {
             let notice = format!("Domain {} added: publish its DNS records below.", d.name);
@@ -163,10 +168,7 @@ async fn remove_domain(
     headers: HeaderMap,
     Form(form): Form<NameForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/domains");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/domains", form.csrf);
     match state.admin.remove_domain(&form.name).await {
         Ok(()) => {
             render_domains(
@@ -246,10 +248,7 @@ async fn add_account(
     headers: HeaderMap,
     Form(form): Form<NewAccountForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/accounts");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/accounts", form.csrf);
     let quota = Some(form.quota.trim()).filter(|q| !q.is_empty());
     let settings = match AccountSettings::parse(quota, None, None, None) {
         Ok(settings) => settings,
@@ -328,10 +327,7 @@ async fn reset_password(
     Path(address): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/accounts");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/accounts", form.csrf);
     let password = Some(form.password.as_str()).filter(|p| !p.is_empty());
     match state.admin.set_password(&address, password).await {
         Ok(generated) => {
@@ -361,10 +357,7 @@ async fn set_quota(
     Path(address): Path<String>,
     Form(form): Form<QuotaForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/accounts");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/accounts", form.csrf);
     let result = match parse_size_limit(&form.quota) {
         Ok(quota) => {
             let settings = AccountSettings {
@@ -393,10 +386,7 @@ async fn set_state(
     Path(address): Path<String>,
     Form(form): Form<StateForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/accounts");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/accounts", form.csrf);
     let mut settings = AccountSettings::default();
     match form.action.as_str() {
         "enable" => settings.enabled = Some(true),
@@ -506,10 +496,7 @@ async fn backup_action(
     headers: HeaderMap,
     Form(form): Form<BackupForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/backups");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/backups", form.csrf);
     let Some(backups) = state.backups.clone() else {
         return render_backups(&state, &s, Vec::new()).await;
     };
@@ -596,10 +583,7 @@ async fn queue_action(
     headers: HeaderMap,
     Form(form): Form<QueueForm>,
 ) -> Response {
-    let s = admin_session!(state, headers, "/admin/queue");
-    if let Some(refused) = s.check(&form.csrf) {
-        return refused;
-    }
+    let s = admin_session!(state, headers, "/admin/queue", form.csrf);
     let store = state.admin.store();
     let notice = match form.action.as_str() {
         "retry" => match store
