@@ -148,3 +148,50 @@ async fn a_certificate_without_its_key_is_an_error() {
     assert!(matches!(s.store.reload(), Err(TlsError::Read { .. })));
     assert_eq!(s.store.summary().names, ["a.test", "b.test"]);
 }
+
+/// ACME's directory: its certificates join the named ones, an administrator's own in
+/// `certs_dir` win for the same name, and the hostname's becomes the default when none is
+/// configured (instead of a self-signed one).
+#[tokio::test]
+async fn issued_certificates_join_and_the_hostnames_is_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let certs = root.join("certs");
+    let own = write_cert(
+        "a.test",
+        &certs.join("a.test.crt"),
+        &certs.join("a.test.key"),
+    );
+    let acme = root.join("acme");
+    let _shadowed = write_cert("a.test", &acme.join("a.test.crt"), &acme.join("a.test.key"));
+    let host = write_cert(
+        "mail.test",
+        &acme.join("mail.test.crt"),
+        &acme.join("mail.test.key"),
+    );
+    let domain = write_cert(
+        "autoconfig.b.test",
+        &acme.join("autoconfig.b.test.crt"),
+        &acme.join("autoconfig.b.test.key"),
+    );
+    let store = CertStore::open(CertSources {
+        default: None,
+        certs_dir: Some(certs),
+        acme_dir: Some(acme),
+        self_signed_dir: root.join("self"),
+        hostname: "mail.test".into(),
+    })
+    .unwrap();
+    let acceptor = store.acceptor().unwrap();
+    assert_eq!(presented(&acceptor, Some("a.test")).await, own);
+    assert_eq!(
+        presented(&acceptor, Some("autoconfig.b.test")).await,
+        domain
+    );
+    assert_eq!(presented(&acceptor, None).await, host);
+    assert_eq!(presented(&acceptor, Some("other.test")).await, host);
+    assert!(
+        !root.join("self").exists(),
+        "no self-signed certificate was needed"
+    );
+}
