@@ -20,7 +20,17 @@ pub(crate) async fn metrics(
     if !allowed {
         return (StatusCode::FORBIDDEN, "metrics are for the operator\n").into_response();
     }
-    match render(&state).await {
+    answer(&state).await
+}
+
+/// On `[http] metrics_listen` the listener itself is the access control: anyone who reaches
+/// it (a Prometheus on the internal network) is answered.
+pub(crate) async fn metrics_open(axum::extract::State(state): Shared) -> Response {
+    answer(&state).await
+}
+
+async fn answer(state: &AppState) -> Response {
+    match render(state).await {
         Ok(text) => (
             [(
                 header::CONTENT_TYPE,

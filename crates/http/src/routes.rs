@@ -44,6 +44,19 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// What `[http] metrics_listen` serves: the metrics and the health check, nothing else.
+pub(crate) fn metrics_router(state: Arc<AppState>) -> Router {
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::metrics_open))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(state)
+}
+
 /// The client a trusted proxy names (the last X-Forwarded-For hop it added).
 pub(crate) fn forwarded_client(
     req: &Request,

@@ -63,6 +63,16 @@ impl HttpServer {
         self.router.clone()
     }
 
+    /// The same server answering only `/metrics` (to anyone) and `/healthz`, for
+    /// `[http] metrics_listen`: plain HTTP on an address only the monitoring reaches.
+    pub fn metrics_only(&self) -> HttpServer {
+        HttpServer {
+            router: crate::routes::metrics_router(self.state.clone()),
+            tls: None,
+            ..self.clone()
+        }
+    }
+
     pub async fn serve(
         &self,
         listener: TcpListener,

@@ -22,6 +22,8 @@ struct Web {
     /// The same server as seen by plain HTTP from another machine, and from this one.
     plain_remote: axum::Router,
     plain_local: axum::Router,
+    /// `[http] metrics_listen` as another machine sees it.
+    metrics_remote: axum::Router,
     ops: String,
     bob: String,
 }
@@ -86,6 +88,13 @@ async fn web() -> Web {
     let router = seen_as("192.0.2.10", true);
     let plain_remote = seen_as("192.0.2.10", false);
     let plain_local = seen_as("127.0.0.1", false);
+    let metrics_remote = server
+        .metrics_only()
+        .router()
+        .layer(axum::Extension(Client {
+            ip: "192.0.2.10".parse().unwrap(),
+            tls: false,
+        }));
     Web {
         _dir: dir,
         store,
@@ -93,6 +102,7 @@ async fn web() -> Web {
         router,
         plain_remote,
         plain_local,
+        metrics_remote,
         ops,
         bob,
     }
@@ -892,4 +902,41 @@ async fn secrets_travel_only_encrypted_or_from_this_machine() {
         send_to(&w.router, with_token()).await.status,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn metrics_answer_the_operator_or_the_metrics_listener() {
+    let w = web().await;
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    assert_eq!(
+        send_to(&w.plain_remote, get("/metrics")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let local = send_to(&w.plain_local, get("/metrics")).await;
+    assert_eq!(local.status, StatusCode::OK);
+    assert!(
+        local.body.contains("# TYPE mailroom_accounts gauge"),
+        "{}",
+        local.body
+    );
+    // The metrics listener answers anyone who reaches it, and only metrics and health.
+    let open = send_to(&w.metrics_remote, get("/metrics")).await;
+    assert_eq!(open.status, StatusCode::OK);
+    assert!(open.body.contains("mailroom_accounts 2"), "{}", open.body);
+    assert_eq!(
+        send_to(&w.metrics_remote, get("/healthz")).await.status,
+        StatusCode::OK
+    );
+    for elsewhere in [
+        "/admin",
+        "/api/v1/openapi.json",
+        "/mail/config-v1.1.xml",
+        "/login",
+    ] {
+        assert_eq!(
+            send_to(&w.metrics_remote, get(elsewhere)).await.status,
+            StatusCode::NOT_FOUND,
+            "{elsewhere}"
+        );
+    }
 }

@@ -21,7 +21,7 @@ pub struct Config {
     pub smtp: SmtpSection,
     pub submission: Listeners,
     pub lmtp: Listeners,
-    pub http: Listeners,
+    pub http: HttpSection,
     pub outbound: OutboundSection,
     pub storage: StorageConfig,
     pub backup: BackupConfig,
@@ -373,6 +373,27 @@ impl Listeners {
     }
 }
 
+/// The web side's listeners.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    pub listen: Vec<String>,
+    pub listen_tls: Vec<String>,
+    /// Plain HTTP with only `/metrics` and `/healthz`, answered to anyone who reaches it
+    /// (no token): for a Prometheus on an internal address. Never a public one.
+    pub metrics_listen: Vec<String>,
+}
+
+impl HttpSection {
+    /// The listeners of the web side proper (not the metrics one).
+    pub fn listeners(&self) -> Listeners {
+        Listeners {
+            listen: self.listen.clone(),
+            listen_tls: self.listen_tls.clone(),
+        }
+    }
+}
+
 /// The MX's listeners, and how every SMTP role (MX, submission, LMTP) takes a message.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -440,7 +461,7 @@ impl Default for Config {
             smtp: SmtpSection::default(),
             submission: Listeners::default(),
             lmtp: Listeners::default(),
-            http: Listeners::default(),
+            http: HttpSection::default(),
             outbound: OutboundSection::default(),
             storage: StorageConfig::default(),
             backup: BackupConfig::default(),

@@ -380,8 +380,8 @@ async fn start_http(
     opened: &[String],
     stopped: &watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<String>> {
-    let section: &Listeners = &config.http;
-    if section.is_empty() {
+    let section: Listeners = config.http.listeners();
+    if section.is_empty() && config.http.metrics_listen.is_empty() {
         return Ok(Vec::new());
     }
     let mut endpoints = config.client_endpoints();
@@ -421,7 +421,8 @@ async fn start_http(
     });
     let admin = mailroom_admin::Admin::new(Arc::new(store.clone()));
     let server = mailroom_http::HttpServer::new(admin, auth, Some(tls), http_config, Some(backups));
-    listen(
+    let metrics = server.metrics_only();
+    let mut open = listen(
         "http",
         &section.listen,
         &section.listen_tls,
@@ -431,7 +432,21 @@ async fn start_http(
             async move { server.serve(listener, tls, stop).await }
         },
     )
-    .await
+    .await?;
+    open.extend(
+        listen(
+            "metrics",
+            &config.http.metrics_listen,
+            &[],
+            stopped,
+            move |listener, _, stop| {
+                let metrics = metrics.clone();
+                async move { metrics.serve(listener, false, stop).await }
+            },
+        )
+        .await?,
+    );
+    Ok(open)
 }
 
 /// 32 random bytes kept in `data_dir/server-secret` (created at first start, mode 0600): the

@@ -380,3 +380,32 @@ fn check_reports_and_repairs_crash_leftovers() {
         1
     );
 }
+
+/// `[http] metrics_listen` alone: the server opens it, says so, and serves only the metrics
+/// and the health check there.
+#[test]
+fn a_metrics_listener_serves_metrics_only() {
+    let server = support::Server::start("[http]\nmetrics_listen = [\"127.0.0.1:0\"]\n", |_| {});
+    let port = server.port("metrics");
+    let get = |path: &str| {
+        let out = crate::support::run_tool(
+            "curl",
+            &[
+                "-s",
+                "-w",
+                "\n%{http_code}",
+                &format!("http://127.0.0.1:{port}{path}"),
+            ],
+            b"",
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let metrics = get("/metrics");
+    assert!(metrics.ends_with("\n200"), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE mailroom_connections_total counter"),
+        "{metrics}"
+    );
+    assert!(get("/healthz").ends_with("\n200"));
+    assert!(get("/admin").ends_with("\n404"));
+}
