@@ -16,10 +16,8 @@ impl Admin {
         let wanted = name.trim().trim_end_matches('.');
         let domain = self
             .store
-            .list_domains()
+            .domain(wanted)
             .await?
-            .into_iter()
-            .find(|d| d.name.eq_ignore_ascii_case(wanted))
             .ok_or_else(|| AdminError::NoDomain(wanted.to_string()))?;
         self.with_dkim_key(domain).await
     }

@@ -23,18 +23,17 @@ pub async fn check_recipient(
     declared_size: Option<u64>,
     dsn: RcptParams,
 ) -> Result<Recipient, SmtpError> {
-    let domains = store.list_domains().await?;
     let address = match path {
         Path::Null => return Err(SmtpError::UnknownUser),
         // RFC 5321 §4.5.1: "postmaster" without a domain must be accepted; it goes to the
         // postmaster of our first domain, if there is one.
-        Path::Postmaster => match domains.first() {
+        Path::Postmaster => match store.list_domains().await?.first() {
             Some(d) => format!("postmaster@{}", d.name),
             None => return Err(SmtpError::UnknownUser),
         },
         Path::Mailbox { local, domain } => {
             let wanted = domain.trim_end_matches('.').to_lowercase();
-            if !domains.iter().any(|d| d.name.eq_ignore_ascii_case(&wanted)) {
+            if store.domain(&wanted).await?.is_none() {
                 return Err(SmtpError::RelayDenied);
             }
             format!("{local}@{wanted}")

@@ -57,6 +57,20 @@ impl Directory for SqliteStore {
             .await
     }
 
+    async fn domain(&self, name: &str) -> Result<Option<Domain>> {
+        let Ok(name) = normalize_domain(name) else {
+            return Ok(None);
+        };
+        self.inner
+            .readers
+            .read(move |conn| match load_domain(conn, &name) {
+                Ok(domain) => Ok(Some(domain)),
+                Err(StoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            })
+            .await
+    }
+
     async fn update_domain(&self, name: &str, update: DomainUpdate) -> Result<Domain> {
         let name = normalize_domain(name)?;
         self.inner

@@ -33,8 +33,17 @@ pub async fn domains_and_accounts(f: &Fixture) {
         s.remove_domain("example.test").await,
         Err(StoreError::NotAllowed(_))
     ));
+    let one = s
+        .domain("Example.TEST.")
+        .await
+        .unwrap()
+        .expect("found by any case");
+    assert_eq!(one.name, "example.test");
+    assert_eq!(s.domain("unknown.test").await.unwrap(), None);
+    assert_eq!(s.domain("not a domain").await.unwrap(), None);
     s.add_domain("other.test").await.unwrap();
     s.remove_domain("other.test").await.unwrap();
+    assert_eq!(s.domain("other.test").await.unwrap(), None);
     assert!(matches!(
         s.remove_domain("other.test").await,
         Err(StoreError::NotFound(_))

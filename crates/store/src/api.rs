@@ -27,6 +27,9 @@ use tokio::sync::broadcast;
 pub trait Directory: Send + Sync {
     async fn add_domain(&self, name: &str) -> Result<Domain>;
     async fn list_domains(&self) -> Result<Vec<Domain>>;
+    /// One domain by name (case and a trailing dot don't matter); None if it is not ours or
+    /// not a domain name at all. What every RCPT asks, without loading every domain's key.
+    async fn domain(&self, name: &str) -> Result<Option<Domain>>;
     async fn update_domain(&self, name: &str, update: DomainUpdate) -> Result<Domain>;
     /// Refused while the domain still has accounts.
     async fn remove_domain(&self, name: &str) -> Result<()>;

@@ -82,11 +82,7 @@ impl Session {
             && let Path::Mailbox { local, domain } = &to
         {
             let domain = domain.trim_end_matches('.').to_lowercase();
-            let ours = store
-                .list_domains()
-                .await?
-                .iter()
-                .any(|d| d.name.eq_ignore_ascii_case(&domain));
+            let ours = store.domain(&domain).await?.is_some();
             if !ours {
                 // RFC 6409 §4: relayed for the authenticated user, through the queue, which
                 // carries the DSN parameters (RFC 3461 §4.1, §4.2) to the next hop.

@@ -158,17 +158,13 @@ impl Session {
     /// The DKIM-Signature field for `domain`'s key, or nothing (no key, or it failed: the
     /// message then goes unsigned rather than not at all).
     async fn dkim_signature(&self, message: &[u8], domain: &str) -> String {
-        let domains = match self.shared.store.list_domains().await {
-            Ok(d) => d,
+        let key = match self.shared.store.domain(domain).await {
+            Ok(d) => d.and_then(|d| d.dkim),
             Err(e) => {
-                tracing::warn!(%domain, "DKIM: listing domains failed: {e}");
+                tracing::warn!(%domain, "DKIM: reading the domain failed: {e}");
                 return String::new();
             }
         };
-        let key = domains
-            .into_iter()
-            .find(|d| d.name.eq_ignore_ascii_case(domain))
-            .and_then(|d| d.dkim);
         let Some(key) = key else {
             tracing::debug!(%domain, "no DKIM key: sent unsigned");
             return String::new();
