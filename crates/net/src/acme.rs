@@ -7,7 +7,7 @@
 //! URL kept on disk, one order per group of names (so one domain whose DNS is not ready does
 //! not hold up the others), renewal 30 days before the end.
 
-use crate::tls::write_private;
+use crate::tls::{renewal_due, write_private};
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
     NewOrder, OrderStatus, RetryPolicy,
@@ -16,10 +16,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 use thiserror::Error;
-
-/// Renew a certificate this many days before it ends (Let's Encrypt's advice: a third of
-/// its 90 days).
-pub const RENEW_DAYS_BEFORE: i64 = 30;
 
 #[derive(Debug, Error)]
 pub enum AcmeError {
@@ -92,13 +88,8 @@ impl AcmeClient {
         }
     }
 
-    /// The directory the issued pairs are in (for `CertSources::acme_dir`).
-    pub fn cert_dir(&self) -> &Path {
-        &self.config.dir
-    }
-
     /// Makes sure `names` (the first is the file name) have a certificate that lasts more than
-    /// `RENEW_DAYS_BEFORE` days and covers them all; orders one if not. True if it did.
+    /// `tls::RENEW_DAYS_BEFORE` days and covers them all; orders one if not. True if it did.
     pub async fn ensure(&self, names: &[String]) -> Result<bool, AcmeError> {
         let Some(first) = names.first() else {
             return Ok(false);
@@ -279,7 +270,7 @@ fn still_good(pem: &[u8], names: &[String], now: i64) -> bool {
     let Ok(cert) = pem.parse_x509() else {
         return false;
     };
-    if cert.validity().not_after.timestamp() - now < RENEW_DAYS_BEFORE * 86_400 {
+    if renewal_due(&cert, now) {
         return false;
     }
     let covered: Vec<String> = cert

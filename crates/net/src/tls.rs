@@ -56,8 +56,14 @@ pub fn load_or_create_tls(
 /// How long a generated certificate is valid: about what public CAs issue, so a client that
 /// pinned it meets a change once a year at most.
 const SELF_SIGNED_DAYS: i64 = 365;
-/// A generated certificate this close to its end is replaced at start.
-const RENEW_DAYS_BEFORE: i64 = 30;
+/// A certificate this close to its end is replaced: a generated one at start, an ACME one at
+/// its next check (Let's Encrypt's advice: a third of its 90 days).
+pub(crate) const RENEW_DAYS_BEFORE: i64 = 30;
+
+/// Whether `cert` ends within `RENEW_DAYS_BEFORE` days of `now` (Unix seconds).
+pub(crate) fn renewal_due(cert: &x509_parser::certificate::X509Certificate<'_>, now: i64) -> bool {
+    cert.validity().not_after.timestamp() - now < RENEW_DAYS_BEFORE * 86_400
+}
 
 /// The self-signed pair in `dir`, made for `hostname` when there is none, when the one there
 /// names another host, or when it ends within `RENEW_DAYS_BEFORE` days.
@@ -125,8 +131,7 @@ fn still_good(pem: &[u8], hostname: &str, now: time::OffsetDateTime) -> Result<(
     if !cn.eq_ignore_ascii_case(hostname) {
         return Err(format!("it names {cn:?}, not {hostname:?}"));
     }
-    let ends = cert.validity().not_after.timestamp();
-    if ends - now.unix_timestamp() < RENEW_DAYS_BEFORE * 86_400 {
+    if renewal_due(&cert, now.unix_timestamp()) {
         return Err(format!("it ends within {RENEW_DAYS_BEFORE} days"));
     }
     Ok(())
