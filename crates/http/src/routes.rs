@@ -108,12 +108,8 @@ async fn healthz(State(state): Shared) -> Response {
 /// The served domain `address` (or `domain`) belongs to, or None: autoconfig never answers
 /// with settings for a domain this server doesn't receive mail for.
 async fn served_domain(state: &AppState, domain: &str) -> Option<String> {
-    let wanted = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let domains = state.admin.domains().await.ok()?;
-    domains
-        .iter()
-        .find(|d| d.name.eq_ignore_ascii_case(&wanted))
-        .map(|d| d.name.clone())
+    let found = state.admin.store().domain(domain.trim()).await.ok()??;
+    Some(found.name)
 }
 
 fn domain_of(address: &str) -> Option<&str> {

@@ -170,12 +170,7 @@ pub(crate) async fn restore_account(
         Some(a) => a,
         None => {
             let domain = address.rsplit('@').next().unwrap_or_default();
-            if !store
-                .list_domains()
-                .await?
-                .iter()
-                .any(|d| d.name.eq_ignore_ascii_case(domain))
-            {
+            if store.domain(domain).await?.is_none() {
                 store.add_domain(domain).await?;
             }
             let mut new = NewAccount::new(address, snapshot.password_hash.clone());
