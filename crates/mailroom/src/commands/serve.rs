@@ -61,6 +61,7 @@ pub async fn run(config: &Config, demo: bool) -> anyhow::Result<ExitCode> {
     let _watcher = store.watch_external_changes(EXTERNAL_CHANGE_POLL).await?;
     let _purger = tokio::spawn(purge_recovery_area(store.clone(), config.storage.clone()));
     let _warnings = tokio::spawn(deliver_quota_warnings(store.clone()));
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     let _trimmer = tokio::spawn(return_freed_memory());
     let _backups = nightly_at(&config.backup.time)?.map(|at| {
         tokio::spawn(nightly_backups(
@@ -504,12 +505,12 @@ async fn ensure_demo_account(store: &SqliteStore) -> anyhow::Result<()> {
 /// stalled FETCHes had all closed, the server still held 1.3 of its 2.6 GiB peak. Asking it
 /// to hand free pages back every few seconds brings the process down to what it really uses;
 /// one pass over the free lists takes well under a millisecond on an idle heap.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 async fn return_freed_memory() {
     const EVERY: Duration = Duration::from_secs(10);
     let mut ticker = tokio::time::interval(EVERY);
     loop {
         ticker.tick().await;
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
         let _ = tokio::task::spawn_blocking(|| {
             // SAFETY: malloc_trim only walks and releases the allocator's own free memory.
             unsafe { libc::malloc_trim(0) }

@@ -82,6 +82,23 @@ fn presented(port: u16, sni: Option<&str>) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// What IMAPS presents for `sni`, asked every half second until it contains `wanted` (the
+/// server orders its certificates in the background); fails after `seconds`.
+fn presented_eventually(port: u16, sni: &str, wanted: &str, seconds: u64) -> String {
+    let started = Instant::now();
+    loop {
+        let seen = presented(port, Some(sni));
+        if seen.contains(wanted) {
+            return seen;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(seconds),
+            "no certificate with {wanted} for {sni} on IMAPS; still: {seen}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 #[test]
 fn certificates_from_pebble_reach_imaps_without_a_restart() {
     for program in ["pebble", "openssl"] {
@@ -155,16 +172,7 @@ fn certificates_from_pebble_reach_imaps_without_a_restart() {
     let imaps = server.port("imaps");
 
     // Until the order completes IMAPS shows the self-signed certificate.
-    let started = Instant::now();
-    let mut seen = presented(imaps, Some("mail.example.test"));
-    while !seen.contains("Pebble") {
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "no certificate from Pebble on IMAPS; still: {seen}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-        seen = presented(imaps, Some("mail.example.test"));
-    }
+    let seen = presented_eventually(imaps, "mail.example.test", "Pebble", 90);
     assert!(seen.contains("DNS:mail.example.test"), "{seen}");
     // Clients that send no name get the hostname's certificate too.
     let default = presented(imaps, None);
@@ -173,16 +181,12 @@ fn certificates_from_pebble_reach_imaps_without_a_restart() {
         "{default}"
     );
     // The domain's own names come in their own order, possibly a moment later.
-    let started = Instant::now();
-    let mut domain = presented(imaps, Some("autoconfig.example.test"));
-    while !domain.contains("DNS:autoconfig.example.test") {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no certificate for autoconfig.example.test: {domain}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-        domain = presented(imaps, Some("autoconfig.example.test"));
-    }
+    let domain = presented_eventually(
+        imaps,
+        "autoconfig.example.test",
+        "DNS:autoconfig.example.test",
+        60,
+    );
     assert!(
         domain.contains("Pebble") && domain.contains("DNS:autodiscover.example.test"),
         "{domain}"
